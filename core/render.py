@@ -1,0 +1,113 @@
+"""Render LaTeX with matplotlib mathtext: the preview, ``texsnap render`` and training images.
+
+mathtext is a subset of TeX (no environments, a fixed set of commands). When it cannot draw a
+formula we raise :class:`RenderError` naming the command it choked on, so the user knows the
+LaTeX itself is fine and only the preview is limited.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+
+from PIL import Image
+
+from core.errors import RenderError
+
+FONTSETS = ("cm", "stix", "stixsans", "dejavusans", "dejavuserif")
+
+# mathtext spells a few things differently from LaTeX; these rewrites keep the meaning.
+_MATHTEXT_REWRITES = {
+    "\\operatorname*": "\\operatorname",
+    "\\lvert": "|",
+    "\\rvert": "|",
+    "\\Vert": "\\|",
+    "\\emptyset": "\\varnothing",
+}
+
+# matplotlib's figure machinery is not thread-safe; renders are short, so serialize them.
+_LOCK = threading.Lock()
+
+
+def mathtext_source(latex: str) -> str:
+    """The string mathtext should parse for ``latex`` (without surrounding ``$``)."""
+    src = latex.strip()
+    if src.startswith("$") and src.endswith("$"):
+        src = src.strip("$")
+    if src.startswith("\\[") and src.endswith("\\]"):
+        src = src[2:-2]
+    for old, new in _MATHTEXT_REWRITES.items():
+        src = re.sub(re.escape(old) + r"(?![a-zA-Z])", lambda _m, new=new: new, src)
+    return src
+
+
+def unsupported_command(message: str, latex: str) -> str | None:
+    """Best guess at the command mathtext rejected, from its error text or the source."""
+    env = re.search(r"(\\begin\{[a-zA-Z*]+\})", latex)
+    if env:
+        return env.group(1)
+    m = re.search(r"Unknown symbol: (\\[a-zA-Z]+)", message)
+    if m:
+        return m.group(1)
+    m = re.search(r"Expected .*?(\\[a-zA-Z]+)", message)
+    return m.group(1) if m else None
+
+
+def render_png(
+    latex: str,
+    *,
+    fontsize: float = 20,
+    dpi: float = 100,
+    fontset: str = "cm",
+    color: str = "black",
+    background: str | None = None,
+    pad_inches: float = 0.05,
+) -> bytes:
+    """PNG bytes of ``latex`` drawn by mathtext. ``background=None`` means transparent."""
+    if not latex.strip():
+        raise RenderError("There is no formula to render.")
+    if fontset not in FONTSETS:
+        raise ValueError(f"fontset must be one of {', '.join(FONTSETS)}")
+    src = mathtext_source(latex)
+    from matplotlib import rcParams
+    from matplotlib.figure import Figure
+
+    with _LOCK:
+        old = rcParams["mathtext.fontset"]
+        rcParams["mathtext.fontset"] = fontset
+        try:
+            fig = Figure(figsize=(0.01, 0.01), dpi=dpi)
+            fig.text(0, 0, f"${src}$", fontsize=fontsize, color=color)
+            buf = io.BytesIO()
+            fig.savefig(
+                buf,
+                format="png",
+                dpi=dpi,
+                bbox_inches="tight",
+                pad_inches=pad_inches,
+                transparent=background is None,
+                facecolor=background or "none",
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise _render_error(str(exc), latex) from None
+        finally:
+            rcParams["mathtext.fontset"] = old
+    return buf.getvalue()
+
+
+def _render_error(message: str, latex: str) -> RenderError:
+    cmd = unsupported_command(message, latex)
+    if cmd:
+        return RenderError(
+            f"The preview cannot draw {cmd} (matplotlib mathtext does not support it)."
+        )
+    first = message.strip().splitlines()[-1] if message.strip() else "unknown error"
+    return RenderError(f"The preview cannot draw this formula: {first}")
+
+
+def render_image(latex: str, **kwargs) -> Image.Image:
+    """Like :func:`render_png` but returns a PIL image (RGBA, or RGB with a background)."""
+    img = Image.open(io.BytesIO(render_png(latex, **kwargs)))
+    img.load()
+    return img

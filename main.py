@@ -1,0 +1,53 @@
+"""The `texsnap` command. With no subcommand it opens the desktop app.
+
+Each layer registers its own subcommands (``register(subparsers)``), so this module knows
+only which layers exist, not what they do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from core import __version__
+
+# Modules that contribute subcommands, in the order they appear in --help.
+COMMAND_MODULES = ("core.cli", "core.serve_cli", "training.cli", "gui.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="texsnap",
+        description="TeXSnap turns math in images into LaTeX, on your own machine. "
+        "Run without a command to open the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"TeXSnap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real missing dependency, not an absent layer
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        from gui.app import run_app
+
+        return run_app([])
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from gui.app import run_app
+
+        return run_app([])
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
