@@ -1,0 +1,134 @@
+"""Models on disk: ``model.safetensors`` + ``config.json`` (+ ``MODEL.md``), nothing else.
+
+The config holds everything needed to rebuild and use the model (architecture, vocabulary,
+preprocessing, calibration) and to judge it (metrics, training data), plus the SHA-256 of the
+weights file, checked on every load. Only safetensors are read: never pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from core.errors import ModelError
+from core.model import Im2Latex, ModelConfig
+from core.preprocess import PreprocessConfig
+from core.vocab import Vocab
+
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+FORMAT = "texsnap-model/1"
+
+
+@dataclass
+class LoadedModel:
+    model: Im2Latex
+    vocab: Vocab
+    preprocess: PreprocessConfig
+    config: dict = field(default_factory=dict)  # the whole config.json
+
+    @property
+    def calibration(self) -> float:
+        return float(self.config.get("calibration", {}).get("scale", 1.0))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_model(
+    directory: str | os.PathLike,
+    model: Im2Latex,
+    vocab: Vocab,
+    preprocess: PreprocessConfig,
+    meta: dict | None = None,
+    dtype: torch.dtype = torch.float16,
+) -> Path:
+    """Write weights (in ``dtype``, fp16 by default) and config atomically into ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {}
+    for name, t in model.state_dict().items():
+        if name == "head.weight":  # tied to embed.weight; rebuilt on load
+            continue
+        t = t.detach().cpu()
+        tensors[name] = t.to(dtype) if t.is_floating_point() else t
+    tmp = directory / (WEIGHTS + ".tmp")
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
+    os.replace(tmp, directory / WEIGHTS)
+    config = {
+        "format": FORMAT,
+        "name": directory.name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **(meta or {}),
+        "architecture": model.cfg.to_dict(),
+        "vocabulary": vocab.tokens,
+        "preprocess": preprocess.to_dict(),
+        "sha256": sha256_file(directory / WEIGHTS),
+        "dtype": str(dtype).removeprefix("torch."),
+    }
+    _write_json(directory / CONFIG, config)
+    return directory
+
+
+def _write_json(path: Path, data: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, ensure_ascii=False)
+    os.replace(tmp, path)
+
+
+def read_config(directory: str | os.PathLike) -> dict:
+    directory = Path(directory)
+    path = directory / CONFIG
+    if not path.is_file():
+        raise ModelError(f"No model at {directory}: config.json is missing.")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"The model's config.json at {directory} is damaged ({exc}).") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelError(f"{directory} does not hold a TeXSnap model (unknown format).")
+    return config
+
+
+def load_model(directory: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
+    """Load and verify a model directory; raises :class:`ModelError` with a clear message."""
+    directory = Path(directory)
+    config = read_config(directory)
+    weights = directory / WEIGHTS
+    if not weights.is_file():
+        raise ModelError(f"The model at {directory} has no weights file ({WEIGHTS}).")
+    if sha256_file(weights) != config.get("sha256"):
+        raise ModelError(
+            f"The model weights at {directory} are damaged (checksum mismatch). "
+            "Reinstall or re-import the model."
+        )
+    try:
+        arch = ModelConfig.from_dict(config["architecture"])
+        vocab = Vocab(list(config["vocabulary"]))
+        preprocess = PreprocessConfig.from_dict(config.get("preprocess", {}))
+        model = Im2Latex(arch)
+        state = load_file(str(weights))
+    except (KeyError, TypeError, ValueError, SafetensorError) as exc:
+        raise ModelError(f"The model at {directory} cannot be read ({exc}).") from None
+    state["head.weight"] = state["embed.weight"]
+    try:
+        model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    except RuntimeError as exc:
+        raise ModelError(f"The model at {directory} does not match its config ({exc}).") from None
+    model.eval().to(device)
+    return LoadedModel(model, vocab, preprocess, config)

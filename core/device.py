@@ -1,0 +1,53 @@
+"""Pick where the model runs: CUDA, Apple MPS, else the CPU with a sensible thread count."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from core.errors import ModelError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """``auto`` prefers CUDA, then MPS, then CPU; asking for an absent GPU is an error."""
+    name = (name or "auto").lower()
+    if name not in DEVICES:
+        raise ModelError(f"Unknown device {name!r}: choose one of {', '.join(DEVICES)}.")
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        name = "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ModelError("No CUDA GPU is available here; use --device cpu or auto.")
+    if name == "mps" and not _mps_available():
+        raise ModelError("Apple MPS is not available here; use --device cpu or auto.")
+    if name == "cpu":
+        configure_cpu_threads()
+    return torch.device(name)
+
+
+def configure_cpu_threads() -> int:
+    """Use the physical cores we are allowed to run on, at most 8: beyond that a small
+    model's per-token matrix products gain nothing and other programs lose."""
+    env = os.environ.get("TEXSNAP_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        n = int(env)
+    else:
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:
+            n = os.cpu_count() or 1
+        n = max(1, min(8, n))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n

@@ -1,0 +1,160 @@
+"""The one Python API every front end uses: ``Recognizer.from_pretrained(path).recognize(img)``.
+
+Not thread-safe: a Recognizer belongs to one thread (the GUI's model worker, the server's
+queue). Front ends serialize requests in front of it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.checkpoint import LoadedModel, load_model
+from core.decoding import Hypothesis, beam_search
+from core.device import select_device
+from core.errors import BlankImage, TeXSnapError
+from core.imageio import ImageSource
+from core.preprocess import preprocess
+from core.result import Alternative, Result
+
+MAX_BEAM = 10
+
+
+def resources_dir() -> Path:
+    """``resources/`` of the source tree, or of a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    root = Path(bundle) if bundle else Path(__file__).resolve().parent.parent
+    return root / "resources"
+
+
+def default_model_dir() -> Path:
+    return Path(os.environ.get("TEXSNAP_MODEL") or resources_dir() / "models" / "base")
+
+
+class Recognizer:
+    def __init__(self, loaded: LoadedModel, device: torch.device, beam: int = 1, path=None):
+        self.loaded = loaded
+        self.device = device
+        self.beam = beam
+        self.path = Path(path) if path else None
+        self.max_len = loaded.model.cfg.max_len
+
+    @classmethod
+    def from_pretrained(
+        cls, path: str | os.PathLike | None = None, device: str = "auto", beam: int = 1
+    ) -> Recognizer:
+        path = Path(path) if path else default_model_dir()
+        dev = select_device(device)
+        return cls(load_model(path, dev), dev, beam=beam, path=path)
+
+    @property
+    def info(self) -> dict:
+        cfg = self.loaded.config
+        return {
+            "name": cfg.get("name", "model"),
+            "version": cfg.get("version", cfg.get("created", "")),
+            "created": cfg.get("created", ""),
+            "metrics": cfg.get("metrics", {}),
+            "parameters": sum(p.numel() for p in self.loaded.model.parameters()),
+            "device": str(self.device),
+            "path": str(self.path) if self.path else "",
+        }
+
+    def recognize(
+        self, image: ImageSource, beam: int | None = None, alternatives: int = 3
+    ) -> Result:
+        """Read one image. Blank images give an empty result with ``empty_reason``;
+        unreadable ones raise :class:`InvalidImage`."""
+        start = time.perf_counter()
+        try:
+            arr = preprocess(image, self.loaded.preprocess)
+        except BlankImage as exc:
+            return Result("", 0.0, ms=_ms(start), empty_reason=str(exc))
+        hyps = self._decode([arr], beam, alternatives)[0]
+        return self._result(hyps, alternatives, _ms(start))
+
+    def recognize_batch(
+        self,
+        images: list[ImageSource],
+        beam: int | None = None,
+        alternatives: int = 3,
+        batch_size: int = 16,
+    ) -> list[Result | TeXSnapError]:
+        """Read many images; an unreadable one yields its error in place, the rest go on.
+        ``ms`` of each result is the batch's time shared out evenly."""
+        out: list[Result | TeXSnapError | None] = [None] * len(images)
+        arrays: list[tuple[int, np.ndarray]] = []
+        start = time.perf_counter()
+        for i, img in enumerate(images):
+            try:
+                arrays.append((i, preprocess(img, self.loaded.preprocess)))
+            except BlankImage as exc:
+                out[i] = Result("", 0.0, empty_reason=str(exc))
+            except TeXSnapError as exc:
+                out[i] = exc
+        # similar widths together: less padding, less wasted compute
+        arrays.sort(key=lambda x: x[1].shape[1])
+        for b in range(0, len(arrays), batch_size):
+            chunk = arrays[b : b + batch_size]
+            hyps = self._decode([a for _, a in chunk], beam, alternatives)
+            for (i, _), h in zip(chunk, hyps, strict=True):
+                out[i] = self._result(h, alternatives, 0.0)
+        each = _ms(start) / max(1, len(images))
+        for r in out:
+            if isinstance(r, Result):
+                r.ms = each
+        return out  # type: ignore[return-value]
+
+    def _decode(self, arrays: list[np.ndarray], beam: int | None, n_alt: int):
+        beam = max(1, min(MAX_BEAM, int(beam or self.beam)))
+        images, sizes = batch_images(arrays, self.device)
+        with torch.inference_mode():
+            return beam_search(
+                self.loaded.model, images, sizes, beam=beam, n_best=max(beam, n_alt + 1)
+            )
+
+    def _result(self, hyps: list[Hypothesis], n_alt: int, ms: float) -> Result:
+        vocab = self.loaded.vocab
+        best = hyps[0]
+        tokens = vocab.decode_tokens(best.ids)
+        alts, seen = [], {vocab.decode(best.ids)}
+        for h in hyps[1:]:
+            latex = vocab.decode(h.ids)
+            if latex and latex not in seen and len(alts) < n_alt:
+                seen.add(latex)
+                alts.append(Alternative(latex, self.confidence(h)))
+        return Result(
+            latex=vocab.decode(best.ids),
+            confidence=self.confidence(best),
+            alternatives=alts,
+            ms=ms,
+            tokens=tokens,
+            token_probs=best.probs,
+        )
+
+    def confidence(self, hyp: Hypothesis) -> float:
+        """Calibrated probability that the whole formula is right (see ``texsnap eval``)."""
+        if not hyp.finished:
+            return 0.0
+        return float(math.exp(self.loaded.calibration * hyp.logprob))
+
+
+def batch_images(arrays: list[np.ndarray], device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad ink maps to one tensor (B, 1, H, W) and return their real sizes (B, 2)."""
+    h = max(a.shape[0] for a in arrays)
+    w = max(a.shape[1] for a in arrays)
+    batch = np.zeros((len(arrays), 1, h, w), np.float32)
+    for i, a in enumerate(arrays):
+        batch[i, 0, : a.shape[0], : a.shape[1]] = a
+    sizes = torch.tensor([a.shape for a in arrays], dtype=torch.long)
+    return torch.from_numpy(batch).to(device), sizes.to(device)
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
