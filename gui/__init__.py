@@ -1,0 +1,1 @@
+"""TeXSnap desktop app: Qt adapters around ``core``. No model logic lives here."""
