@@ -193,15 +193,18 @@ class ResultPanel(QWidget):
     def _show_pixmap(self, pixmap: QPixmap) -> None:
         self.render_error.hide()
         self.render_error.setText("")
+        self.preview_pixmap = pixmap  # (QLabel.pixmap() returns a copy without its ratio)
         self.preview_label.setPixmap(pixmap)
 
     def _show_render_error(self, message: str) -> None:
+        self.preview_pixmap = QPixmap()
         self.preview_label.setPixmap(QPixmap())
         self.preview_label.setText("No preview")
         self.render_error.setText(message + " The LaTeX itself still copies fine.")
         self.render_error.show()
 
     def _clear_preview(self) -> None:
+        self.preview_pixmap = QPixmap()
         self.preview_label.setPixmap(QPixmap())
         self.preview_label.setText("Snip, draw, open, paste or drop a formula image.")
         self.render_error.hide()
