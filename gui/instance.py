@@ -31,9 +31,11 @@ def send_command(command: str, name: str | None = None, timeout_ms: int = 1000) 
         return False
     socket.write((command + "\n").encode())
     socket.flush()
-    ok = socket.waitForBytesWritten(timeout_ms)
+    while socket.bytesToWrite() > 0:  # flush() usually wrote everything already
+        if not socket.waitForBytesWritten(timeout_ms):
+            return False
     socket.disconnectFromServer()
-    return ok
+    return True
 
 
 class InstanceServer(QObject):
