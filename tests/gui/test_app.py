@@ -213,7 +213,7 @@ def test_texsnap_snip_from_a_second_process_reaches_the_running_app(qtbot, qapp)
     env = {**os.environ, "PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.Popen([sys.executable, str(root / "main.py"), "snip"], env=env)
     try:
-        qtbot.waitUntil(lambda: proc.poll() is not None and received, timeout=30_000)
+        qtbot.waitUntil(lambda: proc.poll() is not None and bool(received), timeout=30_000)
     finally:
         if proc.poll() is None:
             proc.kill()
