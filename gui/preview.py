@@ -11,14 +11,15 @@ from core.errors import RenderError
 from gui.qt import QObject, QPixmap, QTimer, Signal, png_to_pixmap
 
 DEBOUNCE_MS = 250
-BASE_DPI = 110
+BASE_DPI = 100
+FONT_SIZE = 32  # points; the preview should be easy to check against the source image
 
 
 def render_pixmap(latex: str, dpr: float = 1.0, color: str = "black") -> QPixmap:
     """Render ``latex``; raises RenderError naming what mathtext cannot draw."""
     from core.render import render_png  # matplotlib: imported on first preview only
 
-    png = render_png(latex, dpi=BASE_DPI * dpr, color=color, fontsize=20)
+    png = render_png(latex, dpi=BASE_DPI * dpr, color=color, fontsize=FONT_SIZE)
     return png_to_pixmap(png, dpr)
 
 

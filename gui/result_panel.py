@@ -11,6 +11,7 @@ from gui.preview import DebouncedPreview
 from gui.qt import (
     QCheckBox,
     QComboBox,
+    QEvent,
     QFont,
     QFrame,
     QHBoxLayout,
@@ -142,7 +143,7 @@ class ResultPanel(QWidget):
         self.editor.setPlainText(latex)
         self.editor.blockSignals(False)
         self._show_confidence(confidence)
-        self.timing.setText(f"{ms:.0f} ms" if ms is not None else "")
+        self.timing.setText(f"{ms:.0f} ms" if ms else "")
         self.alternatives.clear()
         for alt, conf in alternatives:
             text = alt if conf is None else f"{alt}    ({conf:.0%})"
@@ -182,13 +183,21 @@ class ResultPanel(QWidget):
     # ---- preview --------------------------------------------------------------------------
     def showEvent(self, event):
         super().showEvent(event)
-        self.preview.dpr = self.devicePixelRatioF()
-        self.preview.color = self.palette().color(QPalette.ColorRole.WindowText).name()
+        self._follow_screen_and_theme()
 
     def changeEvent(self, event):
         super().changeEvent(event)
-        # follow theme switches: the preview is drawn in the palette's text colour
-        self.preview.color = self.palette().color(QPalette.ColorRole.WindowText).name()
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._follow_screen_and_theme()
+
+    def _follow_screen_and_theme(self) -> None:
+        """Render for this screen's pixel ratio in the palette's text colour (dark themes)."""
+        dpr = self.devicePixelRatioF()
+        color = self.palette().color(QPalette.ColorRole.WindowText).name()
+        if (dpr, color) != (self.preview.dpr, self.preview.color):
+            self.preview.dpr, self.preview.color = dpr, color
+            if self.latex():
+                self.preview.request(self.latex(), immediate=True)
 
     def _show_pixmap(self, pixmap: QPixmap) -> None:
         self.render_error.hide()

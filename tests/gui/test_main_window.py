@@ -287,3 +287,27 @@ def test_model_failure_is_a_clear_status_not_a_crash(qtbot, store):
         assert "No recognition model" in status(win)
     finally:
         worker.stop()
+
+
+def test_preview_follows_a_switch_to_the_dark_theme(qtbot, qapp, window):
+    from gui.theme import apply_theme
+
+    window.panel.show_result("x", 0.9)
+    light = window.panel.preview_pixmap.toImage()
+    try:
+        apply_theme(qapp, "dark")
+        qtbot.waitUntil(lambda: window.panel.preview.color == "#e8eaed", timeout=3000)
+        dark = window.panel.preview_pixmap.toImage()
+    finally:
+        apply_theme(qapp, "system")
+
+    def darkest(image):
+        return min(
+            image.pixelColor(x, y).lightness()
+            for x in range(image.width())
+            for y in range(image.height())
+            if image.pixelColor(x, y).alpha() > 200
+        )
+
+    assert darkest(light) < 80  # dark ink on a light window
+    assert darkest(dark) > 150  # light ink on a dark window
