@@ -362,11 +362,11 @@ class MainWindow(QMainWindow):
         self.show_message("Recognition is ready.")
 
     def _on_model_failed(self, _request, exc) -> None:
-        self.model_status.setText("No model")
-        self.show_message(
-            "No recognition model could be loaded, so images cannot be read yet. "
-            + (user_message(exc) or "")
-        )
+        # the status message fades; the permanent label keeps the reason in its tooltip
+        text = user_message(exc) or "The recognition model could not be loaded."
+        self.model_status.setText("No model: recognition unavailable")
+        self.model_status.setToolTip(text)
+        self.show_message(text)
 
     def reopen_entry(self, entry_id: int) -> None:
         entry = self.store.get_entry(entry_id)

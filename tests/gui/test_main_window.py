@@ -283,8 +283,9 @@ def test_model_failure_is_a_clear_status_not_a_crash(qtbot, store):
     try:
         with qtbot.waitSignal(worker.signals.model_failed):
             worker.load_model()
-        assert win.model_status.text() == "No model"
-        assert "No recognition model" in status(win)
+        assert win.model_status.text().startswith("No model")
+        assert "No model at resources/models/base" in status(win)
+        assert "Settings" in win.model_status.toolTip()
     finally:
         worker.stop()
 
@@ -311,3 +312,29 @@ def test_preview_follows_a_switch_to_the_dark_theme(qtbot, qapp, window):
 
     assert darkest(light) < 80  # dark ink on a light window
     assert darkest(dark) > 150  # light ink on a dark window
+
+
+def test_dropping_an_inkml_file_opens_it_on_the_pad(qtbot, window, tmp_path):
+    from core.ink import Point, Stroke, to_inkml
+
+    path = tmp_path / "drawing.inkml"
+    path.write_text(to_inkml([Stroke([Point(0, 0), Point(30, 30)])]))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    window.dropEvent(_DropEvent(mime))
+    assert window.tabs.currentIndex() == 1
+    assert len(window.draw_view.pad.strokes) == 1
+
+
+def test_unexpected_errors_go_to_the_status_bar_not_a_traceback_dialog(window, monkeypatch):
+    import sys
+
+    from gui.app import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_excepthook(window)
+    try:
+        raise KeyError("oops")
+    except KeyError:
+        sys.excepthook(*sys.exc_info())
+    assert "Something went wrong (KeyError" in status(window)
