@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import signal
 import sys
 
 # fastapi, uvicorn, keyring and torch are imported by the commands themselves, so that
@@ -114,6 +115,9 @@ def run_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # uvicorn stops gracefully on Ctrl+C / SIGTERM, then re-raises the signal: turn that
+    # into a clean exit (status 0, no traceback) instead of a KeyboardInterrupt or a kill.
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         uvicorn.run(
             app,
@@ -123,9 +127,20 @@ def run_serve(args: argparse.Namespace) -> int:
             proxy_headers=False,
             server_header=False,
         )
+    except (KeyboardInterrupt, _Stopped):
+        print("TeXSnap API stopped.", file=sys.stderr)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         worker.close()
     return 0
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stop(_signum, _frame) -> None:
+    raise _Stopped
 
 
 def _note(info) -> None:

@@ -161,3 +161,18 @@ def test_unknown_paths_and_methods_are_json(client):
     assert error_code(client.get("/nope", headers=AUTH)) == "not_found"
     response = client.get("/v1/recognize", headers=AUTH)
     assert response.status_code == 405 and error_code(response) == "method_not_allowed"
+
+
+def test_shipped_openapi_file_is_current():
+    """docs/openapi.json is what the app serves; `python scripts/write_openapi.py` updates it."""
+    import json
+    from pathlib import Path
+
+    from fastapi.testclient import TestClient
+
+    from core.server import create_app
+
+    root = Path(__file__).resolve().parents[2]
+    shipped = json.loads((root / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    app = create_app(lambda *a: None, token="unused")
+    assert TestClient(app).app.openapi() == shipped
