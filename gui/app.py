@@ -49,13 +49,13 @@ class DesktopApp(QObject):
         settings, notice = load_settings()
         if settings.data_dir and not os.environ.get(paths.DATA_ENV):
             os.environ[paths.DATA_ENV] = settings.data_dir  # before anything opens a file
-        self.store = Store()
+        self.store, store_notice = open_store(Store)
         self.worker = ModelWorker(loader=loader)
         self.window = MainWindow(settings, self.store, self.worker)
         self.window.setWindowIcon(app_icon())
         self.window.settings_changed.connect(self._settings_changed)
         apply_theme(qapp, settings.theme)
-        self.notices = [n for n in (notice, self.store.notice) if n]
+        self.notices = [n for n in (notice, store_notice or self.store.notice) if n]
         self.server = InstanceServer(parent=self)
         self.server.command.connect(self.handle_command)
         self.server.listen()
@@ -85,6 +85,8 @@ class DesktopApp(QObject):
         self.tray.show_window.connect(self.window.show_window)
         self.tray.quit.connect(self.qapp.quit)
         self.window.hide_to_tray = self.tray.show()
+        if self.hidden and not self.window.hide_to_tray:
+            self.window.show()  # no tray to come back from: never leave the user with nothing
         self.qapp.setQuitOnLastWindowClosed(not self.window.hide_to_tray)
         self.hotkey = GlobalHotkey(self)
         self.hotkey.activated.connect(self.window.start_snip)
@@ -120,6 +122,20 @@ class DesktopApp(QObject):
         self.server.close()
         self.worker.stop()
         self.store.close()
+
+
+def open_store(store_cls):
+    """The history database, or an in-memory one (with a notice) when the file cannot be
+    opened at all (read-only folder, full disk): recognition must keep working."""
+    try:
+        return store_cls(), None
+    except Exception as exc:  # noqa: BLE001 - sqlite3 and OS errors alike
+        log.error("history database unavailable", exc_info=True)
+        notice = (
+            f"The history database could not be opened ({exc}); results of this session "
+            "will not be kept. Check the data folder in Settings."
+        )
+        return store_cls(":memory:"), notice
 
 
 def install_excepthook(window) -> None:

@@ -28,6 +28,7 @@ class DrawPad(QWidget):
         self.setMinimumSize(320, 200)
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the pad's shortcuts need focus
         self.pen_width = pen_width
         self.eraser_mode = False  # the mouse erases (the pen's eraser end always does)
         self.strokes: list[Stroke] = []
@@ -86,6 +87,7 @@ class DrawPad(QWidget):
 
     # ---- input ------------------------------------------------------------------------------
     def begin(self, x: float, y: float, pressure: float = 1.0, erase: bool = False) -> None:
+        self.setFocus()
         self.pen_down.emit()
         self._snapshot()
         if erase:

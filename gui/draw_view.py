@@ -13,6 +13,7 @@ from gui.qt import (
     QFileDialog,
     QKeySequence,
     QLabel,
+    Qt,
     QTimer,
     QToolBar,
     QVBoxLayout,
@@ -64,6 +65,10 @@ class DrawView(QWidget):
         import_action.triggered.connect(self.import_dialog)
         self.export_action = QAction("Export InkML…", self)
         self.export_action.triggered.connect(self.export_dialog)
+        for action in (self.eraser_action, self.undo_action, self.redo_action, self.clear_action):
+            # only while the pad has focus: "E" and Ctrl+Z in the LaTeX editor stay the editor's
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
         bar.addAction(self.eraser_action)
         bar.addSeparator()
         for action in (self.undo_action, self.redo_action, self.clear_action):

@@ -30,6 +30,7 @@ from gui.qt import (
     QLabel,
     QMainWindow,
     QScrollArea,
+    QSignalBlocker,
     QSplitter,
     Qt,
     QTabWidget,
@@ -145,6 +146,9 @@ class MainWindow(QMainWindow):
         self.draw_view.recognize_requested.connect(self._recognize_drawing)
         self.draw_view.drawing_cleared.connect(self._drawing_cleared)
         self.draw_view.error.connect(self.show_error)
+        self.draw_view.width_box.valueChanged.connect(
+            lambda width: self._update_setting(pen_width=float(width))
+        )
         self.history_view.reopen_requested.connect(self.reopen_entry)
         self.history_view.copy_requested.connect(
             lambda latex: self._copy_text(latex, self.panel.copy_format())
@@ -163,19 +167,16 @@ class MainWindow(QMainWindow):
 
     # ---- settings ---------------------------------------------------------------------------
     def apply_settings(self, settings: Settings) -> None:
+        """Show ``settings`` in the widgets; their change signals are blocked meanwhile, so
+        applying settings never saves them again."""
         self.settings = settings
-        for widget, signal_value in (
-            (self.panel.format_box, settings.copy_format),
-            (self.panel.auto_copy, settings.auto_copy),
-        ):
-            widget.blockSignals(True)
-            if widget is self.panel.auto_copy:
-                widget.setChecked(signal_value)
-            else:
-                self.panel.set_copy_format(signal_value)
-            widget.blockSignals(False)
-        self.draw_view.pad.pen_width = settings.pen_width
+        widgets = (self.panel.format_box, self.panel.auto_copy, self.draw_view.width_box)
+        blockers = [QSignalBlocker(w) for w in widgets]
+        self.panel.set_copy_format(settings.copy_format)
+        self.panel.auto_copy.setChecked(settings.auto_copy)
         self.draw_view.width_box.setValue(settings.pen_width)
+        del blockers
+        self.draw_view.pad.pen_width = settings.pen_width
         self.draw_view.live.setInterval(settings.live_recognition_delay_ms)
 
     def _update_setting(self, **changes) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QProcess,
     QRect,
     QRectF,
+    QSignalBlocker,
     QSize,
     QSocketNotifier,
     Qt,

@@ -161,9 +161,14 @@ class ModelWorker(QThread):
 
     # ---- worker thread ----------------------------------------------------------------------
     def run(self) -> None:
-        if self._warm_up:
-            self._import_renderer()
         while True:
+            with self._cond:
+                idle = not self._queue and not self._stopping
+            if idle and self._warm_up:
+                # only when there is nothing to do: the model load and the first
+                # recognition must not wait for matplotlib
+                self._warm_up = False
+                self._import_renderer()
             with self._cond:
                 while not self._queue and not self._stopping:
                     self._cond.wait()

@@ -247,3 +247,27 @@ def test_global_hotkey_on_x11_fires_and_a_taken_key_is_reported():
     assert "registered" in out
     assert "another program already uses" in out  # the second grab fails politely
     assert "activated" in out
+
+
+def test_an_unopenable_history_database_falls_back_to_memory_with_a_notice():
+    from core.history import Store
+    from gui.app import open_store
+
+    class Broken(Store):
+        def __init__(self, path=None):
+            if path is None:
+                raise OSError(30, "Read-only file system")
+            super().__init__(path)
+
+    store, notice = open_store(Broken)
+    try:
+        assert "will not be kept" in notice and "Read-only" in notice
+        assert store.count_entries() == 0  # still usable for this session
+    finally:
+        store.close()
+
+
+def test_pen_width_changes_are_remembered(qtbot, window):
+    window.draw_view.width_box.setValue(6.5)
+    assert window.draw_view.pad.pen_width == 6.5
+    assert load_settings()[0].pen_width == 6.5
