@@ -60,6 +60,7 @@ class DesktopApp(QObject):
         self.server.command.connect(self.handle_command)
         self.server.listen()
         self.tray = self.hotkey = None
+        self._told_still_running = False
         self.hidden = hidden
         qapp.aboutToQuit.connect(self.shutdown)
 
@@ -85,12 +86,22 @@ class DesktopApp(QObject):
         self.tray.show_window.connect(self.window.show_window)
         self.tray.quit.connect(self.qapp.quit)
         self.window.hide_to_tray = self.tray.show()
+        self.window.hidden_to_tray.connect(self._tell_still_running)
         if self.hidden and not self.window.hide_to_tray:
             self.window.show()  # no tray to come back from: never leave the user with nothing
         self.qapp.setQuitOnLastWindowClosed(not self.window.hide_to_tray)
         self.hotkey = GlobalHotkey(self)
         self.hotkey.activated.connect(self.window.start_snip)
         self._register_hotkey(self.window.settings.hotkey)
+
+    def _tell_still_running(self) -> None:
+        if not self._told_still_running:  # once per session is enough
+            self._told_still_running = True
+            hotkey = self.window.settings.hotkey
+            self.tray.icon.showMessage(
+                "TeXSnap is still running",
+                f"Snip with {hotkey} or from this icon; quit from its menu.",
+            )
 
     def _register_hotkey(self, sequence: str) -> None:
         problem = self.hotkey.register(sequence)

@@ -64,6 +64,7 @@ class CurrentInput:
 class MainWindow(QMainWindow):
     settings_changed = Signal(object)  # Settings, after the user saved new ones
     snip_finished = Signal()
+    hidden_to_tray = Signal()  # the window was closed but the app keeps running
 
     def __init__(self, settings: Settings, store, worker: ModelWorker, parent=None):
         super().__init__(parent)
@@ -110,6 +111,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.model_status)
         self._build_actions()
         self._connect_views()
+        # text fields would swallow a dropped file as its path: let drops reach the window
+        for field in (self.panel.editor, self.history_view.search, self.corrections_view.search):
+            field.setAcceptDrops(False)
 
     def _build_actions(self) -> None:
         bar = self.addToolBar("Input")
@@ -436,5 +440,6 @@ class MainWindow(QMainWindow):
         if self.hide_to_tray:
             event.ignore()
             self.hide()
+            self.hidden_to_tray.emit()
             return
         super().closeEvent(event)

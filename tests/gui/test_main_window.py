@@ -338,3 +338,17 @@ def test_unexpected_errors_go_to_the_status_bar_not_a_traceback_dialog(window, m
     except KeyError:
         sys.excepthook(*sys.exc_info())
     assert "Something went wrong (KeyError" in status(window)
+
+
+def test_text_fields_leave_file_drops_to_the_window(window):
+    assert window.acceptDrops()
+    assert not window.panel.editor.acceptDrops()
+    assert not window.history_view.search.acceptDrops()
+
+
+def test_closing_with_a_tray_icon_keeps_the_app_running(qtbot, window):
+    window.hide_to_tray = True
+    with qtbot.waitSignal(window.hidden_to_tray):
+        window.close()
+    assert not window.isVisible()
+    window.hide_to_tray = False
