@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from core.errors import InvalidImage
-from gui.qt import QGuiApplication, QImage, QObject, Signal, Slot
+from gui.qt import QGuiApplication, QImage, QObject, QProcess, QUrl, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,6 @@ class DesktopCapture(QObject):
 
     # ---- tools ------------------------------------------------------------------------------
     def _run_tool(self, command: list[str]) -> None:
-        from PySide6.QtCore import QProcess
-
         self._process = QProcess(self)
         self._process.finished.connect(self._tool_finished)
         self._process.errorOccurred.connect(lambda _e: self.failed.emit(NO_CAPTURE_MESSAGE))
@@ -94,7 +92,7 @@ class DesktopCapture(QObject):
         """Ask org.freedesktop.portal.Screenshot for an interactive screenshot; the answer
         arrives later on the request object's Response signal. False when there is no portal.
         """
-        try:
+        try:  # optional module, only needed here (Linux desktops)
             from PySide6.QtDBus import QDBusConnection, QDBusInterface
         except ImportError:
             return False
@@ -128,6 +126,4 @@ class DesktopCapture(QObject):
         if code != 0:  # 1 = the user cancelled, 2 = refused
             self.failed.emit("" if code == 1 else NO_CAPTURE_MESSAGE)
             return
-        from gui.qt import QUrl
-
         self._deliver(Path(QUrl(str(results.get("uri", ""))).toLocalFile()), remove=False)

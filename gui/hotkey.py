@@ -76,6 +76,7 @@ class _X11Hotkey:
     """XGrabKey on the root window of a private display connection."""
 
     _error = None  # keeps the ctypes error handler alive
+    _failed = False  # set by the error handler when the X server refused the grab
 
     def __init__(self, mods: set[str], key: str, callback):
         name = ctypes.util.find_library("X11")
@@ -106,8 +107,6 @@ class _X11Hotkey:
         fd = x.XConnectionNumber(ctypes.c_void_p(self.display))
         self.notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read)
         self.notifier.activated.connect(self._read_events)
-
-    _failed = False
 
     def _install_error_handler(self) -> None:
         # Xlib's default error handler exits the process; a taken key must only fail the grab

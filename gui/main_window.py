@@ -20,7 +20,13 @@ from gui.corrections_view import CorrectionsView
 from gui.draw_view import DrawView
 from gui.errors import user_message
 from gui.history_view import HistoryView
-from gui.images import INKML_SUFFIXES, local_files, png_from_file, png_from_mime
+from gui.images import (
+    INKML_SUFFIXES,
+    local_files,
+    png_from_file,
+    png_from_mime,
+    png_from_qimage,
+)
 from gui.qt import (
     QAction,
     QApplication,
@@ -303,8 +309,6 @@ class MainWindow(QMainWindow):
         self._snip = None
         self.show_window()
         try:
-            from gui.images import png_from_qimage
-
             self.recognize(png_from_qimage(image), "snip")
         except InvalidImage as exc:
             self.show_error(exc)
