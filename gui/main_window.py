@@ -14,7 +14,6 @@ from pathlib import Path
 
 from core.errors import InvalidImage
 from core.settings import Settings, save_settings
-from gui.capture import DesktopCapture, is_wayland
 from gui.clipboard import copy_formula
 from gui.corrections_view import CorrectionsView
 from gui.draw_view import DrawView
@@ -40,20 +39,18 @@ from gui.qt import (
     QSplitter,
     Qt,
     QTabWidget,
-    QTimer,
     Signal,
     png_to_pixmap,
 )
 from gui.result_panel import ResultPanel
 from gui.settings_dialog import SettingsDialog
-from gui.snip import SnipSession
+from gui.snipper import Snipper
 from gui.worker import ModelWorker
 
 log = logging.getLogger(__name__)
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 STATUS_MS = 10_000
-HIDE_BEFORE_GRAB_MS = 250  # time for the compositor to take our window off the screen
 TABS = ("Image", "Draw", "History", "Corrections")
 
 
@@ -81,7 +78,9 @@ class MainWindow(QMainWindow):
         self.hide_to_tray = False  # set by the app when a tray icon is shown
         self._latest_request = None
         self._draw_entry_id: int | None = None  # history entry of the drawing on the pad
-        self._snip = None
+        self.snipper = Snipper(self)
+        self.snipper.captured.connect(self._snip_captured)
+        self.snipper.failed.connect(self._snip_failed)
         self.setWindowTitle("TeXSnap")
         self.setAcceptDrops(True)
         self.resize(1100, 640)
@@ -286,27 +285,9 @@ class MainWindow(QMainWindow):
 
     # ---- snipping ---------------------------------------------------------------------------
     def start_snip(self) -> None:
-        if self._snip is not None:
-            return
-        self._was_visible = self.isVisible() and not self.isMinimized()
-        if is_wayland():
-            self._snip = DesktopCapture(self)
-            self._snip.captured.connect(self._snip_captured)
-            self._snip.failed.connect(self._snip_failed)
-            self._snip.start()
-            return
-        self.hide()
-        QTimer.singleShot(HIDE_BEFORE_GRAB_MS, self._grab_and_show_overlay)
-
-    def _grab_and_show_overlay(self) -> None:
-        self._snip = SnipSession(parent=self)
-        self._snip.captured.connect(self._snip_captured)
-        self._snip.cancelled.connect(lambda: self._snip_failed(""))
-        if not self._snip.start():
-            self._snip_failed("The screen could not be captured on this system.")
+        self.snipper.start()
 
     def _snip_captured(self, image: QImage) -> None:
-        self._snip = None
         self.show_window()
         try:
             self.recognize(png_from_qimage(image), "snip")
@@ -315,11 +296,9 @@ class MainWindow(QMainWindow):
         self.snip_finished.emit()
 
     def _snip_failed(self, message: str) -> None:
-        self._snip = None
-        if self._was_visible:
+        if self.snipper.was_visible or message:
             self.show_window()
         if message:
-            self.show_window()
             self.show_message(message)
         self.snip_finished.emit()
 

@@ -143,17 +143,16 @@ def test_snip_result_is_recognized_with_source_snip(qtbot, window, fake_model, s
     image = QImage(80, 30, QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
     image.setPixelColor(40, 15, QColor("black"))
-    window._was_visible = True
-    window._snip_captured(image)
+    window.snipper.captured.emit(image)
     qtbot.waitUntil(lambda: store.count_entries() == 1, timeout=5000)
     assert store.entries()[0].source == "snip"
 
 
 def test_wayland_without_tools_or_portal_explains_what_to_do(qtbot, window, monkeypatch):
     import gui.capture as capture
-    import gui.main_window as main_window
+    import gui.snipper as snipper
 
-    monkeypatch.setattr(main_window, "is_wayland", lambda: True)
+    monkeypatch.setattr(snipper, "is_wayland", lambda: True)
     monkeypatch.setattr(capture.DesktopCapture, "_ask_portal", lambda self: False)
     monkeypatch.setattr(capture.shutil, "which", lambda name: None)
     window.start_snip()
@@ -164,7 +163,7 @@ def test_wayland_without_tools_or_portal_explains_what_to_do(qtbot, window, monk
 @pytest.mark.skipif(sys.platform == "win32", reason="uses a shell script as the fake tool")
 def test_wayland_snip_through_a_screenshot_tool(qtbot, window, fake_model, monkeypatch, tmp_path):
     """A fake gnome-screenshot that writes a PNG where it is told to."""
-    import gui.main_window as main_window
+    import gui.snipper as snipper
 
     source = tmp_path / "shot.png"
     QImage(40, 20, QImage.Format.Format_RGB32).save(str(source))
@@ -172,7 +171,7 @@ def test_wayland_snip_through_a_screenshot_tool(qtbot, window, fake_model, monke
     tool.write_text(f'#!/bin/sh\ncp "{source}" "$3"\n')
     tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(main_window, "is_wayland", lambda: True)
+    monkeypatch.setattr(snipper, "is_wayland", lambda: True)
     window.start_snip()
     qtbot.waitUntil(lambda: len(fake_model.calls) == 1, timeout=5000)
 

@@ -99,3 +99,45 @@ def _pt(x, y):
     from gui.qt import QPoint
 
     return QPoint(x, y)
+
+
+def test_snip_from_the_main_window_hides_it_first_and_brings_it_back(
+    qtbot, window, fake_model, shots, monkeypatch
+):
+    import gui.snip as snip
+    from gui.snip import SnipSession
+
+    grabbed_while_visible = []
+
+    def fake_grab():
+        grabbed_while_visible.append(window.isVisible())
+        return shots
+
+    monkeypatch.setattr(snip, "grab_screens", fake_grab)
+    monkeypatch.setattr("gui.snipper.is_wayland", lambda: False)
+    assert window.snipper.start()
+    assert not window.snipper.start()  # a second hotkey press while snipping is ignored
+    assert not window.isVisible()
+    qtbot.waitUntil(lambda: isinstance(window.snipper._active, SnipSession), timeout=3000)
+    assert grabbed_while_visible == [False]  # our window is not in the screenshot
+    session = window.snipper._active
+    session.press(10, 10)
+    session.release(90, 50)
+    qtbot.waitUntil(lambda: len(fake_model.calls) == 1, timeout=5000)
+    assert window.isVisible()
+    assert window.current.source == "snip"
+
+
+def test_cancelled_snip_restores_the_window_quietly(qtbot, window, shots, monkeypatch):
+    import gui.snip as snip
+    from gui.snip import SnipSession
+
+    monkeypatch.setattr(snip, "grab_screens", lambda: shots)
+    monkeypatch.setattr("gui.snipper.is_wayland", lambda: False)
+    window.show_message("before")
+    window.start_snip()
+    qtbot.waitUntil(lambda: isinstance(window.snipper._active, SnipSession), timeout=3000)
+    with qtbot.waitSignal(window.snip_finished):
+        window.snipper._active.cancel()
+    assert window.isVisible()
+    assert not window.snipper.busy()
