@@ -339,7 +339,7 @@ def create_app(
         if not decode_slots:
             decode_slots.append(anyio.CapacityLimiter(DECODE_THREADS))
         image = await anyio.to_thread.run_sync(
-            load_image, data, config.max_pixels, limiter=decode_slots[0]
+            _decode, data, config.max_pixels, limiter=decode_slots[0]
         )
         future = recognize_fn(image, beam, alternatives)
         try:
@@ -364,6 +364,22 @@ def create_app(
         )
     app.add_middleware(_Guard, config=config)  # added last: outermost
     return app
+
+
+def _decode(data: bytes, max_pixels: int) -> Image.Image:
+    """Bytes from the network -> RGB image, or InvalidImage: never a 500 for a bad file.
+
+    Image plug-ins may raise other errors on damaged files (e.g. PIL's TIFF reader raises
+    TypeError, its GIF reader IndexError, when it counts the frames of a damaged file); for
+    bytes from a client those mean "damaged image", and are logged for the maintainers.
+    """
+    try:
+        return load_image(data, max_pixels=max_pixels)
+    except (TeXSnapError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        log.warning("image decoder failed on a request: %s: %s", type(exc).__name__, exc)
+        raise InvalidImage(f"The image is damaged and cannot be read ({exc}).") from None
 
 
 # --- reading the three body forms ---------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""Fuzz: a few hundred mutated PNG/JPEG/GIF/TIFF/WebP/BMP files and random bytes go through
+core.preprocess (the CLI's path) and POST /v1/recognize; each gives a result or a clear error.
+
+The generator lives in benchmarks/fuzz.py, which runs thousands of cases.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from api_helpers import AUTH
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import fuzz  # noqa: E402
+
+COUNT = 300
+
+# core.imageio._first_frame asks PIL for n_frames, which reads every later frame of the
+# file and can raise TypeError (TIFF) or IndexError (GIF) when one is damaged. It lives in a
+# module this suite does not own; the fix is proposed in the API work's report and pinned by
+# test_damaged_later_frame_is_invalid_image below. Until then these are the only tolerated
+# failures of the loader (the API already turns them into a 400).
+KNOWN_LOADER_BUG = "(in core.imageio._first_frame)"
+
+
+@pytest.fixture(scope="module")
+def items():
+    return list(fuzz.cases(COUNT, seed=1234))
+
+
+def test_generator_covers_every_format(items):
+    kinds = {case.name.split(":")[1].split("-")[0] for case in items}
+    assert kinds == {"png", "jpeg", "gif", "tiff", "webp", "bmp", "random"}
+
+
+def test_preprocess_never_crashes(items):
+    report = fuzz.run(fuzz.check_preprocess, items)
+    unexpected = [f for f in report.failures if not f.endswith(KNOWN_LOADER_BUG)]
+    assert unexpected == []
+    assert report.outcomes["InvalidImage"] > COUNT // 2  # most mutations break the file
+    assert report.outcomes["ok"] > 10  # and some survive: the ok path is exercised too
+    assert report.slowest[0] < 10, report.slowest
+
+
+def test_api_answers_every_case_with_200_or_a_clear_400(model_client, items):
+    start = time.monotonic()
+    report = fuzz.run(lambda data: fuzz.check_api(model_client, data, AUTH), items)
+    assert report.failures == []
+    assert report.outcomes["200"] > 10 and report.outcomes["400 invalid_image"] > COUNT // 2
+    assert time.monotonic() - start < 240
+    assert model_client.get("/v1/health", headers=AUTH).status_code == 200  # still serving
+
+
+@pytest.mark.xfail(strict=True, reason="core.imageio._first_frame: fix proposed, see above")
+def test_damaged_later_frame_is_invalid_image():
+    """A GIF/TIFF whose second frame is damaged: its first frame, or InvalidImage."""
+    from core.errors import InvalidImage
+
+    bad = [c for c in fuzz.cases(3000, seed=2) if c.name.split(":")[0] in {"24", "2929"}]
+    assert len(bad) == 2
+    for case in bad:
+        try:
+            fuzz.preprocess(case.data)
+        except InvalidImage:
+            pass
