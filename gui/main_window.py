@@ -347,7 +347,8 @@ class MainWindow(QMainWindow):
         name = info.get("name") or "model"
         device = info.get("device", "")
         self.model_status.setText(f"Model: {name}" + (f" ({device})" if device else ""))
-        self.show_message("Recognition is ready.")
+        self.model_status.setToolTip(info.get("notice") or "")
+        self.show_message(info.get("notice") or "Recognition is ready.")
 
     def _on_model_failed(self, _request, exc) -> None:
         # the status message fades; the permanent label keeps the reason in its tooltip

@@ -58,16 +58,20 @@ class WorkerSignals(QObject):
     error = Signal(object, object)  # (request, exception)
     superseded = Signal(object)  # a pending RecognizeRequest that was dropped
     model_loading = Signal(object)  # LoadRequest
-    model_ready = Signal(object, object)  # (LoadRequest, info dict)
+    model_ready = Signal(object, object)  # (LoadRequest, info dict; "notice" if it fell back)
     model_failed = Signal(object, object)  # (LoadRequest, exception)
     busy = Signal(bool)
 
 
 def default_loader(path: str | None, device: str):
-    """Load a real Recognizer (imports torch: only ever called on the worker thread)."""
-    from core.recognizer import Recognizer
+    """Load a real Recognizer (imports torch: only ever called on the worker thread).
 
-    return Recognizer.from_pretrained(path=path, device=device)
+    A damaged fine-tuned model falls back to the bundled one; the returned (recognizer,
+    notice) pair says so (see core.model_select).
+    """
+    from core.model_select import open_recognizer
+
+    return open_recognizer(path, device=device)
 
 
 def resolve_model_path(name: str) -> str | None:
@@ -207,8 +211,11 @@ class ModelWorker(QThread):
             log.warning("model load failed: %s", exc)
             self.signals.model_failed.emit(request, exc)
             return
+        # a loader returns a model, or (model, notice) when it had to fall back to another
+        model, notice = model if isinstance(model, tuple) else (model, None)
         self._model = model
         info = dict(getattr(model, "info", {}) or {})
+        info["notice"] = notice
         self.signals.model_ready.emit(request, info)
 
     def _serve_recognize(self, request: RecognizeRequest) -> None:

@@ -352,3 +352,21 @@ def test_closing_with_a_tray_icon_keeps_the_app_running(qtbot, window):
         window.close()
     assert not window.isVisible()
     window.hide_to_tray = False
+
+
+def test_a_model_fallback_is_told_to_the_user(qtbot, store, fake_model):
+    from core.settings import Settings
+    from gui.main_window import MainWindow
+    from gui.worker import ModelWorker
+
+    notice = "Your model my-finetune is damaged; the base model is used instead."
+    worker = ModelWorker(loader=lambda path, device: (fake_model, notice), warm_up=False)
+    win = MainWindow(Settings(), store, worker)
+    qtbot.addWidget(win)
+    try:
+        with qtbot.waitSignal(worker.signals.model_ready):
+            worker.load_model("my-finetune")
+        assert status(win) == notice
+        assert "fake-model" in win.model_status.text()
+    finally:
+        worker.stop()
