@@ -105,9 +105,13 @@ class DrawView(QWidget):
             return
         self.recognize_requested.emit(png, to_inkml(self.pad.strokes))
 
-    def load_inkml(self, text: str) -> None:
-        """Show the strokes of an InkML document (raises InvalidImage when unusable)."""
+    def load_inkml(self, text: str, recognize: bool = True) -> None:
+        """Show the strokes of an InkML document (raises InvalidImage when unusable).
+
+        ``recognize=False`` when the result is already known (a reopened history entry)."""
         self.pad.set_strokes(from_inkml(text, default_width=self.pad.pen_width))
+        if not recognize:
+            self.live.stop()
 
     def import_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import ink", "", INKML_FILTER)

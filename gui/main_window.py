@@ -369,7 +369,19 @@ class MainWindow(QMainWindow):
             entry.latex, entry.confidence, [(a, None) for a in entry.alternatives]
         )
         self.tabs.setCurrentIndex(0)
+        if entry.strokes_inkml:
+            self._reopen_drawing(entry)
         self.show_message("Reopened from history.")
+
+    def _reopen_drawing(self, entry) -> None:
+        """Put a drawing's strokes back on the pad; drawing on updates this same entry."""
+        try:
+            self.draw_view.load_inkml(entry.strokes_inkml, recognize=False)
+        except InvalidImage as exc:
+            self.show_error(exc)
+            return
+        self._draw_entry_id = entry.id
+        self.tabs.setCurrentIndex(1)
 
     # ---- output -----------------------------------------------------------------------------
     def copy_result(self, fmt: str) -> None:

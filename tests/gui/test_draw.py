@@ -197,3 +197,30 @@ def test_drawing_in_the_main_window_is_recognized_and_kept_as_one_history_entry(
     assert len(entries) == 1  # live updates replace the drawing's entry
     assert entries[0].source == "draw" and entries[0].strokes_inkml.count("</trace>") == 2
     assert window.panel.latex() == "x^{2}+1"
+
+
+def test_reopening_a_drawing_puts_its_strokes_back_on_the_pad(qtbot, window, fake_model, store):
+    from core.ink import to_inkml
+
+    strokes = [Stroke([Point(10, 10), Point(90, 40)], 3.0)]
+    png = _png_of(strokes)
+    entry = store.add_entry(png, "x", 0.9, "draw", strokes_inkml=to_inkml(strokes))
+    window.reopen_entry(entry)
+    assert window.tabs.currentIndex() == 1
+    assert len(window.draw_view.pad.strokes) == 1
+    assert not window.draw_view.live.isActive()  # the result is known: no new recognition
+    window.draw_view.live.setInterval(50)
+    window.draw_view.pad.set_strokes([*strokes, Stroke([Point(10, 60), Point(90, 60)], 3.0)])
+    qtbot.waitUntil(lambda: len(fake_model.calls) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: store.entries()[0].latex == "x^{2}+1", timeout=5000)
+    assert store.count_entries() == 1  # drawing on updated the reopened entry
+
+
+def _png_of(strokes) -> bytes:
+    import io
+
+    from core.ink import rasterize
+
+    buf = io.BytesIO()
+    rasterize(strokes).save(buf, "PNG")
+    return buf.getvalue()
