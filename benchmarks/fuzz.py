@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _common import random_model  # noqa: E402
+
 from core.errors import BlankImage, InvalidImage  # noqa: E402
 from core.preprocess import preprocess  # noqa: E402
 
@@ -282,30 +284,6 @@ def run(check: Callable[[bytes], tuple[str | None, str | None]], items: list[Cas
 # --- command line --------------------------------------------------------------------------------
 
 
-def _random_model(directory: Path) -> Path:
-    import torch
-
-    from core.checkpoint import save_model
-    from core.model import Im2Latex, ModelConfig
-    from core.preprocess import PreprocessConfig
-    from core.vocab import Vocab
-
-    torch.manual_seed(0)
-    vocab = Vocab.build([])
-    cfg = ModelConfig(
-        vocab_size=len(vocab),
-        d_model=64,
-        n_heads=2,
-        n_layers=1,
-        d_ff=128,
-        enc_channels=(16, 32, 48, 64),
-        enc_blocks=(1, 1, 1, 1),
-        max_len=24,
-    )
-    save_model(directory, Im2Latex(cfg).eval(), vocab, PreprocessConfig(), meta={"name": "random"})
-    return directory
-
-
 def _print(title: str, report: Report, count: int) -> None:
     print(f"\n{title}: {count} cases in {report.seconds:.1f} s ({count / report.seconds:.0f}/s)")
     print(f"  outcomes: {dict(report.outcomes.most_common())}")
@@ -336,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         from core.recognizer import Recognizer
 
         with tempfile.TemporaryDirectory() as tmp:
-            model = _random_model(Path(tmp) / "random") if args.random_model else args.model
+            model = random_model(Path(tmp) / "random") if args.random_model else args.model
             rec = Recognizer.from_pretrained(model, device="cpu")
             print(f"\nmodel: {rec.info['name']} ({model or 'bundled base'})")
             if args.recognize:
