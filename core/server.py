@@ -143,12 +143,14 @@ class _Guard:
         self.app, self.config = app, config
         self.origins = set(config.allowed_origins)
         bind = config.bind_host.strip("[]")
-        self.hosts = None if bind in ("0.0.0.0", "::", "") else {*LOOPBACK_HOSTS, bind}
+        self.hosts = None if bind in ("0.0.0.0", "::", "") else {*LOOPBACK_HOSTS, bind.lower()}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers: dict[str, list[str]] = {}
+        for key, value in scope["headers"]:
+            headers.setdefault(key.decode("latin-1").lower(), []).append(value.decode("latin-1"))
         refusal = self._refusal(headers)
         if refusal is not None:
             return await _to_response(refusal)(scope, receive, send)
@@ -165,21 +167,24 @@ class _Guard:
 
         await self.app(scope, limited_receive, send)
 
-    def _refusal(self, headers: dict[str, str]) -> ApiError | None:
-        if self.hosts is not None and _host_name(headers.get("host", "")) not in self.hosts:
+    def _refusal(self, headers: dict[str, list[str]]) -> ApiError | None:
+        hosts = headers.get("host", [""])
+        if self.hosts is not None and (
+            len(hosts) != 1 or _host_name(hosts[0]).lower() not in self.hosts
+        ):
             return ApiError(
                 403, "host_not_allowed", "Requests must be addressed to this machine by name."
             )
-        origin = headers.get("origin")
-        if origin is not None and origin not in self.origins:
+        if any(origin not in self.origins for origin in headers.get("origin", [])):
             return ApiError(
                 403,
                 "origin_not_allowed",
                 "Requests from web pages are refused. Start the server with "
                 "--allow-origin ORIGIN to allow one.",
             )
-        length = headers.get("content-length", "0")
-        if not length.isdigit():
+        lengths = headers.get("content-length", ["0"])
+        length = lengths[0].strip()
+        if len(set(lengths)) != 1 or not length.isdigit():
             return ApiError(400, "bad_request", "Invalid Content-Length header.")
         if int(length) > self.config.max_body_bytes:
             return _BodyTooLarge(self.config.max_body_bytes)

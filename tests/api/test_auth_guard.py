@@ -136,6 +136,7 @@ def test_allowed_origin_gets_cors():
         ("127.0.0.1:8765", 200),
         ("localhost:8765", 200),
         ("localhost", 200),
+        ("LocalHost:8765", 200),
         ("[::1]:8765", 200),
         ("evil.example:8765", 403),
         ("attacker.example", 403),
@@ -147,6 +148,16 @@ def test_host_header_must_name_this_machine(client, host, status):
     assert response.status_code == status
     if status == 403:
         assert error_code(response) == "host_not_allowed"
+
+
+def test_two_origin_headers_are_refused_if_either_is_foreign(fake):
+    client, worker = make_client(fake, config=ServerConfig(allowed_origins=("app://ok",)))
+    with client:
+        headers = [("Authorization", f"Bearer {TOKEN}"), ("Origin", "app://ok")]
+        r = client.get("/v1/health", headers=headers + [("Origin", "https://evil.example")])
+        assert r.status_code == 403
+        assert client.get("/v1/health", headers=headers).status_code == 200
+    worker.close()
 
 
 def test_wildcard_bind_accepts_any_host(fake):
