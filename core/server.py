@@ -13,8 +13,8 @@ Embedding: ``create_app(recognize_fn, token=..., config=...)`` builds the app ar
 * A request whose future is not done within ``config.timeout_s`` gets 504; the future is
   cancelled so a request still waiting in the queue is never run.
 * ``token`` is a string or a zero-argument callable returning the current token (so the GUI
-  can rotate it without restarting the server). Run it with ``uvicorn.run(app, ...)`` on a
-  thread of its own, or ``uvicorn.Server(...)`` to be able to stop it.
+  can rotate it without restarting the server). ``BackgroundServer(app, host, port)`` runs
+  the app on a thread of its own with ``start()`` / ``stop()``.
 
 Security model (the API must serve this user's editors and scripts, nobody else):
 
@@ -40,6 +40,7 @@ import base64
 import binascii
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -445,3 +446,53 @@ def _int_option(fields: dict, name: str, default: int | None, lo: int, hi: int) 
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise ApiError(422, "invalid_option", f"{name} must be a whole number from {lo} to {hi}.")
     return value
+
+
+# --- running inside another program (the desktop app) ----------------------------------------
+
+
+class BackgroundServer:
+    """Serve ``app`` with uvicorn on a daemon thread; for the desktop app's API setting.
+
+    ``start()`` returns once the port is bound, or raises ``OSError`` (port in use...);
+    ``stop()`` finishes the requests in flight and ends the thread. Signals stay with the
+    host program: uvicorn installs no handlers outside the main thread.
+    """
+
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 8765):
+        import uvicorn
+
+        self.host, self.port = host, port
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+            server_header=False,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name="texsnap-api", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except SystemExit:  # uvicorn exits this way when it cannot bind
+            pass
+
+    def start(self, timeout: float = 15.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise OSError(f"The API could not listen on {self.host}:{self.port}.")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise OSError(f"The API did not start within {timeout:g} s.")
+            time.sleep(0.02)
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()

@@ -129,3 +129,27 @@ def test_real_server_on_loopback(random_model_dir, tmp_path):
     assert server.returncode == 0, err
     assert token not in err  # never logged
     assert "No system keyring" in err  # the fallback warning is shown
+
+
+def test_background_server_for_the_desktop_app(fake):
+    from api_helpers import AUTH, TOKEN
+
+    from core.model_worker import ModelWorker
+    from core.server import BackgroundServer, create_app
+
+    worker = ModelWorker(fake)
+    app = create_app(worker, token=lambda: TOKEN)
+    port = free_port()
+    server = BackgroundServer(app, port=port)
+    server.start()
+    try:
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/recognize", content=png_bytes(), headers=AUTH)
+        assert r.status_code == 200 and r.json()["latex"] == "w160h60bNone"
+        busy = BackgroundServer(app, port=port)
+        with pytest.raises(OSError, match="could not listen"):
+            busy.start()
+    finally:
+        assert server.stop()
+        worker.close()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/v1/health", headers=AUTH)
