@@ -78,7 +78,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from core.errors import TeXSnapError
     from core.model_select import open_recognizer
     from core.model_worker import ModelWorker
-    from core.server import ServerConfig, create_app
+    from core.server import MAX_CONNECTIONS, ServerConfig, create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(message)s")
     if not 0 < args.port < 65536:
@@ -126,6 +126,7 @@ def run_serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             proxy_headers=False,
             server_header=False,
+            limit_concurrency=MAX_CONNECTIONS,
         )
     except (KeyboardInterrupt, _Stopped):
         print("TeXSnap API stopped.", file=sys.stderr)

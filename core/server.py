@@ -9,7 +9,21 @@ Embedding: ``create_app(recognize_fn, token=..., config=...)`` builds the app ar
   ``texsnap serve`` passes a ``core.model_worker.ModelWorker``; the GUI passes an adapter that
   submits to its own model worker and completes the future from the result/error signal (it
   must not let a newer GUI request supersede an API request). ``image`` is an RGB PIL image,
-  already decoded and size-checked here, so the model thread only runs the model.
+  already decoded and size-checked here, so the model thread only runs the model. Sketch::
+
+      def recognize_fn(image, beam, alternatives):      # called from server threads
+          if worker.pending() >= 16:
+              raise Busy("The recognizer is busy. Try again in a moment.")
+          future = concurrent.futures.Future()
+          request = RecognizeRequest(image, beam, alternatives, context={"future": future})
+          worker.submit(request)  # needs a way to say "never supersede this one"
+          return future
+
+      def on_result(request, result):                   # the worker's result signal
+          future = request.context.get("future")
+          if future is not None and future.set_running_or_notify_cancel():  # not timed out
+              future.set_result(result)                 # (set_exception on the error signal)
+
 * A request whose future is not done within ``config.timeout_s`` gets 504; the future is
   cancelled so a request still waiting in the queue is never run.
 * ``token`` is a string or a zero-argument callable returning the current token (so the GUI
@@ -71,6 +85,7 @@ RecognizeFn = Callable[[Image.Image, int | None, int], Future]
 MAX_ALTERNATIVES = 10
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 DECODE_THREADS = 4  # images decoded at once (each may take ~100 MB at the pixel limit)
+MAX_CONNECTIONS = 64  # uvicorn answers 503 beyond this many open connections / tasks
 
 
 @dataclass(frozen=True)
@@ -470,6 +485,7 @@ class BackgroundServer:
             log_level="warning",
             proxy_headers=False,
             server_header=False,
+            limit_concurrency=MAX_CONNECTIONS,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="texsnap-api", daemon=True)

@@ -153,3 +153,29 @@ def test_background_server_for_the_desktop_app(fake):
         worker.close()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/v1/health", headers=AUTH)
+
+
+def test_serve_wiring(random_model_dir, monkeypatch, capsys):
+    """run_serve hands uvicorn an app built from the flags, and warns about a public host."""
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    seen = {}
+
+    def fake_run(app, **kwargs):
+        seen.update(kwargs)
+        client = TestClient(app, base_url="http://mybox.lan:9000")
+        auth = {"Authorization": f"Bearer {secrets.load_token().token}", "Origin": "app://ok"}
+        seen["health"] = client.get("/v1/health", headers=auth).json()
+        seen["foreign"] = client.get("/v1/health", headers={**auth, "Origin": "https://x"})
+        raise KeyboardInterrupt  # Ctrl+C
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    args = parse(["serve", "--host", "0.0.0.0", "--port", "9000", "--model", str(random_model_dir)]
+                 + ["--device", "cpu", "--allow-origin", "app://ok"])  # fmt: skip
+    assert args.func(args) == 0
+    err = capsys.readouterr().err
+    assert "WARNING: binding to 0.0.0.0" in err and "stopped" in err
+    assert (seen["host"], seen["port"], seen["proxy_headers"]) == ("0.0.0.0", 9000, False)
+    assert seen["health"]["model"]["name"] == "random-test"
+    assert seen["foreign"].status_code == 403
