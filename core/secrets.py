@@ -11,7 +11,8 @@
   whose mode was widened later is narrowed back to 0600 on load (with a warning).
 * Lookup order is keyring, then file; a token found in the file while a keyring works is
   moved into the keyring (and the file deleted), so it keeps working and lives in one place.
-* ``tokens_equal`` compares in constant time (``hmac.compare_digest``).
+* ``tokens_equal`` compares in constant time (``hmac.compare_digest``); ``CurrentToken``
+  lets a running server follow a rotation.
 * The token never appears in a log record, an exception message or a ``repr``.
 * Tests and scripts can force the file fallback with ``PYTHON_KEYRING_BACKEND=
   keyring.backends.fail.Keyring`` (keyring's own switch) plus ``TEXSNAP_CONFIG_DIR``.
@@ -25,6 +26,8 @@ import os
 import secrets
 import stat
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +89,36 @@ def load_token(create: bool = True) -> TokenInfo | None:
 def rotate_token() -> TokenInfo:
     """Replace the token by a new one; clients need the new token from now on."""
     return _store(new_token())
+
+
+class CurrentToken:
+    """A callable for ``core.server.create_app(token=...)`` that follows rotations.
+
+    It re-reads the stored token at most every ``ttl`` seconds (a keyring read may cost a
+    D-Bus round trip), so ``texsnap token --rotate`` reaches a running server within
+    seconds. If the store cannot be read, or holds nothing, the last token stays valid.
+    """
+
+    def __init__(self, info: TokenInfo, ttl: float = 5.0):
+        self._token, self._ttl = info.token, ttl
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            if time.monotonic() - self._checked >= self._ttl:
+                self._checked = time.monotonic()
+                try:
+                    info = load_token(create=False)
+                except Exception as exc:  # noqa: BLE001 - keep serving with the last token
+                    log.warning("cannot re-read the API token (%s)", type(exc).__name__)
+                    info = None
+                if info is not None:
+                    self._token = info.token
+            return self._token
+
+    def __repr__(self) -> str:
+        return f"CurrentToken(ttl={self._ttl})"
 
 
 # --- keyring ---------------------------------------------------------------------------------

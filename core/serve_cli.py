@@ -66,7 +66,10 @@ def run_token(args: argparse.Namespace) -> int:
     info = secrets.rotate_token() if args.rotate else secrets.load_token()
     _note(info)
     if args.rotate:
-        print("A new token was made; restart any running `texsnap serve`.", file=sys.stderr)
+        print(
+            "A new token was made; a running `texsnap serve` accepts only it within seconds.",
+            file=sys.stderr,
+        )
     print(info.token)
     return 0
 
@@ -107,7 +110,7 @@ def run_serve(args: argparse.Namespace) -> int:
         allowed_origins=tuple(args.allow_origin),
         bind_host=args.host,
     )
-    app = create_app(worker, token=token.token, config=config, info=lambda: info)
+    app = create_app(worker, token=secrets.CurrentToken(token), config=config, info=lambda: info)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(
         f"TeXSnap API on http://{host}:{args.port}/v1 (model: {info['name']}, {info['device']}); "

@@ -118,3 +118,26 @@ def test_tokens_equal():
     for given in ("abd", "ab", "abcd", "", None, "ABC", "\udcff"):
         assert not secrets.tokens_equal(given, "abc")
     assert not secrets.tokens_equal("", "")
+
+
+def test_current_token_follows_rotation(monkeypatch):
+    current = secrets.CurrentToken(secrets.load_token(), ttl=0)
+    first = current()
+    rotated = secrets.rotate_token().token
+    assert current() == rotated != first
+    assert "token" not in repr(current).lower().replace("currenttoken", "")
+
+    def broken(create=True):
+        raise keyring.errors.KeyringError("gone")
+
+    monkeypatch.setattr(secrets, "load_token", broken)
+    assert current() == rotated  # a failing store keeps the last token
+    monkeypatch.setattr(secrets, "load_token", lambda create=True: None)
+    assert current() == rotated
+
+
+def test_current_token_caches_within_ttl():
+    current = secrets.CurrentToken(secrets.load_token(), ttl=3600)
+    first = current()
+    secrets.rotate_token()
+    assert current() == first

@@ -39,7 +39,7 @@ def test_token_rotate(capsys):
     assert args.func(args) == 0
     out, err = capsys.readouterr()
     assert out.strip() != old and out.strip() == secrets.load_token().token
-    assert "restart" in err
+    assert "within seconds" in err
 
 
 def test_token_file_fallback_warns_on_stderr(capsys):
