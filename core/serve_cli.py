@@ -84,8 +84,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from core.server import MAX_CONNECTIONS, ServerConfig, create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(message)s")
-    if not 0 < args.port < 65536:
-        print(f"error: --port must be 1 to 65535, not {args.port}", file=sys.stderr)
+    problem = _check_limits(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     if not _is_loopback(args.host):
         print(
@@ -103,7 +104,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if notice:
         print(f"WARNING: {notice}", file=sys.stderr)
     info = rec.info
-    worker = ModelWorker(rec, max_queue=max(1, args.queue))
+    worker = ModelWorker(rec, max_queue=args.queue)
     config = ServerConfig(
         max_body_bytes=int(args.max_body_mb * 2**20),
         timeout_s=args.timeout,
@@ -145,6 +146,18 @@ class _Stopped(Exception):
 
 def _stop(_signum, _frame) -> None:
     raise _Stopped
+
+
+def _check_limits(args: argparse.Namespace) -> str | None:
+    if not 0 < args.port < 65536:
+        return f"--port must be 1 to 65535, not {args.port}"
+    if args.queue < 1:
+        return "--queue must be at least 1"
+    if not args.timeout > 0:
+        return "--timeout must be more than 0 seconds"
+    if not args.max_body_mb > 0:
+        return "--max-body-mb must be more than 0"
+    return None
 
 
 def _note(info) -> None:

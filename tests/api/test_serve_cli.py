@@ -179,3 +179,20 @@ def test_serve_wiring(random_model_dir, monkeypatch, capsys):
     assert (seen["host"], seen["port"], seen["proxy_headers"]) == ("0.0.0.0", 9000, False)
     assert seen["health"]["model"]["name"] == "random-test"
     assert seen["foreign"].status_code == 403
+
+
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (["--port", "0"], "--port"),
+        (["--port", "70000"], "--port"),
+        (["--queue", "0"], "--queue"),
+        (["--timeout", "0"], "--timeout"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--max-body-mb", "-1"], "--max-body-mb"),
+    ],
+)
+def test_serve_refuses_bad_limits(flags, words, capsys):
+    args = parse(["serve", *flags])
+    assert args.func(args) == 2
+    assert words in capsys.readouterr().err
