@@ -22,8 +22,8 @@ class ModelConfig:
     n_layers: int = 2
     d_ff: int = 1024
     dropout: float = 0.1
-    enc_channels: tuple[int, ...] = (32, 64, 128, 256)  # one stage per stride-2 step
-    enc_blocks: tuple[int, ...] = (1, 2, 2, 2)
+    enc_channels: tuple[int, ...] = (24, 48, 96, 192)  # one stage per stride-2 step
+    enc_blocks: tuple[int, ...] = (1, 1, 2, 2)
     max_len: int = 256  # longest token sequence, BOS/EOS included
     pad_id: int = 0
     bos_id: int = 1

@@ -1,0 +1,83 @@
+"""Deterministic batches of similar-sized images under a pixel budget.
+
+The plan for an epoch is a pure function of (seed, epoch), and augmentation randomness of
+(seed, epoch, batch, position), so a resumed run sees exactly the batches it would have seen.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from core.preprocess import PreprocessConfig
+from core.recognizer import batch_images
+from core.vocab import Vocab
+from training.data.augment import jitter_ink
+from training.data.shards import Shard
+
+
+class TrainData:
+    def __init__(self, shard: Shard, vocab: Vocab, max_len: int, crohme_weight: float = 1.0):
+        self.shard = shard
+        self.vocab = vocab
+        self.ids: list[list[int]] = []
+        keep = []
+        for i, label in enumerate(shard.labels):
+            ids = vocab.encode(label)
+            if 0 < len(ids) <= max_len - 2:
+                keep.append(i)
+            self.ids.append(ids)
+        self.keep = keep
+        self.crohme_weight = crohme_weight
+        self.cfg = PreprocessConfig()
+
+    def epoch_plan(
+        self, seed: int, epoch: int, batch_pixels: int, max_batch: int
+    ) -> list[list[int]]:
+        rng = random.Random(f"plan/{seed}/{epoch}")
+        idx = []
+        for i in self.keep:
+            w = self.crohme_weight if self.shard.sources[i] == "crohme" else 1.0
+            idx.extend([i] * int(w) + ([i] if rng.random() < w - int(w) else []))
+        rng.shuffle(idx)
+        shapes = self.shard.shapes
+        batches = []
+        chunk = max_batch * 50
+        for c in range(0, len(idx), chunk):
+            part = sorted(idx[c : c + chunk], key=lambda i: (int(shapes[i][1]), int(shapes[i][0])))
+            cur, mh, mw = [], 0, 0
+            for i in part:
+                h, w = int(shapes[i][0]), int(shapes[i][1])
+                nh, nw = max(mh, h), max(mw, w)
+                if cur and (len(cur) >= max_batch or nh * nw * (len(cur) + 1) > batch_pixels):
+                    batches.append(cur)
+                    cur, nh, nw = [], h, w
+                cur.append(i)
+                mh, mw = nh, nw
+            if cur:
+                batches.append(cur)
+        rng.shuffle(batches)
+        return batches
+
+    def collate(self, indices: list[int], rng_key: str | None, pad_id: int, bos: int, eos: int):
+        """(images (B,1,H,W), sizes (B,2), inputs (B,T), targets (B,T)); rng_key None = no jitter."""
+        arrays = []
+        for pos, i in enumerate(indices):
+            ink = self.shard.image(i)
+            if rng_key is None:
+                arrays.append(ink.astype(np.float32) / 255.0)
+            else:
+                rng = random.Random(f"{rng_key}/{pos}")
+                strength = 1.0 if self.shard.sources[i] == "crohme" else 0.6
+                arrays.append(jitter_ink(ink, rng, self.cfg, strength))
+        images, sizes = batch_images(arrays, "cpu")
+        seqs = [[bos, *self.ids[i], eos] for i in indices]
+        t = max(len(s) for s in seqs) - 1
+        inputs = torch.full((len(seqs), t), pad_id, dtype=torch.long)
+        targets = torch.full((len(seqs), t), pad_id, dtype=torch.long)
+        for k, s in enumerate(seqs):
+            inputs[k, : len(s) - 1] = torch.tensor(s[:-1])
+            targets[k, : len(s) - 1] = torch.tensor(s[1:])
+        return images, sizes, inputs, targets

@@ -1,0 +1,118 @@
+"""Make clean renders look like what users snip, and vary ink maps at training time.
+
+Two stages, both seeded so a run is reproducible:
+
+* :func:`screenshot_like` works on the rendered picture *before* preprocessing: colours, dark
+  mode, padding, edge clutter, scale, blur, JPEG, noise. The real preprocessor then has to undo
+  all of it, exactly as it will for a user's snip, so training data = inference input.
+* :func:`jitter_ink` works on preprocessed ink maps at training time (cheap): glyph-size jitter,
+  stroke thickening/thinning, small shifts.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from core.preprocess import PreprocessConfig
+
+DARK_THEMES = [
+    ((30, 30, 30), (220, 220, 220)),
+    ((40, 44, 52), (171, 178, 191)),
+    ((0, 0, 0), (255, 255, 255)),
+]
+
+
+def _colour_pair(rng: random.Random) -> tuple[tuple, tuple]:
+    r = rng.random()
+    if r < 0.65:
+        g = rng.randint(235, 255)
+        return (g, g, g), tuple([rng.randint(0, 40)] * 3)
+    if r < 0.8:
+        return rng.choice(DARK_THEMES)
+    bg = tuple(rng.randint(200, 255) for _ in range(3))
+    fg = tuple(rng.randint(0, 120) for _ in range(3))
+    return bg, fg
+
+
+def screenshot_like(rgba: Image.Image, rng: random.Random) -> Image.Image:
+    """A transparent render (RGBA, ink in alpha) turned into a plausible screenshot."""
+    bg, fg = _colour_pair(rng)
+    alpha = rgba.getchannel("A")
+    pad = [rng.randint(0, 24) for _ in range(4)]
+    w, h = alpha.width + pad[0] + pad[2], alpha.height + pad[1] + pad[3]
+    canvas = Image.new("RGB", (w, h), bg)
+    canvas.paste(Image.new("RGB", alpha.size, fg), (pad[0], pad[1]), alpha)
+    if rng.random() < 0.1:
+        _edge_clutter(canvas, fg, rng)
+    if rng.random() < 0.3:
+        f = rng.uniform(0.6, 1.6)
+        canvas = canvas.resize(
+            (max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BILINEAR
+        )
+    if rng.random() < 0.2:
+        canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
+    if rng.random() < 0.1:
+        arr = np.asarray(canvas, np.float32)
+        arr += np.random.default_rng(rng.getrandbits(32)).normal(0, rng.uniform(2, 10), arr.shape)
+        canvas = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    if rng.random() < 0.25:
+        buf = io.BytesIO()
+        canvas.save(buf, "JPEG", quality=rng.randint(35, 90))
+        canvas = Image.open(io.BytesIO(buf.getvalue()))
+        canvas.load()
+    return canvas
+
+
+def _edge_clutter(img: Image.Image, colour: tuple, rng: random.Random) -> None:
+    """A thin border line or a cut-off glyph fragment at one edge, as sloppy snips have."""
+    d = ImageDraw.Draw(img)
+    w, h = img.size
+    side = rng.randrange(4)
+    if side == 0:
+        d.line([(0, 0), (w, 0)], fill=colour, width=1)
+    elif side == 1:
+        d.line([(0, h - 1), (w, h - 1)], fill=colour, width=1)
+    elif side == 2:
+        d.line([(0, 0), (0, h)], fill=colour, width=1)
+    else:
+        d.line([(w - 1, 0), (w - 1, h)], fill=colour, width=1)
+
+
+def jitter_ink(
+    ink: np.ndarray, rng: random.Random, cfg: PreprocessConfig, strength: float = 1.0
+) -> np.ndarray:
+    """Training-time variation of a preprocessed ink map (uint8 or float, 0 = background)."""
+    if ink.dtype != np.uint8:
+        ink = np.clip(ink * 255.0, 0, 255).astype(np.uint8)
+    img = Image.fromarray(ink, mode="L")
+    if rng.random() < 0.5 * strength:
+        f = rng.uniform(0.85, 1.15)
+        w, h = img.size
+        img = img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BILINEAR)
+    r = rng.random()
+    if r < 0.15 * strength:
+        img = img.filter(ImageFilter.MaxFilter(3))  # bolder strokes
+    elif r < 0.3 * strength:
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.7)))
+    out = np.asarray(img, np.float32) / 255.0
+    return _fit(out, cfg)
+
+
+def _fit(arr: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """Crop to content, pad by the margin to a multiple of ``cfg.multiple`` within max size."""
+    rows = np.flatnonzero(arr.max(axis=1) > 0.05)
+    cols = np.flatnonzero(arr.max(axis=0) > 0.05)
+    if rows.size == 0:
+        return arr
+    arr = arr[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    m, mult = cfg.margin, cfg.multiple
+    h = min(-(-(arr.shape[0] + 2 * m) // mult) * mult, cfg.max_height)
+    w = min(-(-(arr.shape[1] + 2 * m) // mult) * mult, cfg.max_width)
+    out = np.zeros((h, w), np.float32)
+    ch, cw = min(arr.shape[0], h - 2 * m), min(arr.shape[1], w - 2 * m)
+    out[m : m + ch, m : m + cw] = arr[:ch, :cw]
+    return out

@@ -1,0 +1,134 @@
+"""Build the training shards: printed formulas rendered by mathtext, and CROHME handwriting.
+
+Every shard is a pure function of (kind, seed, shard index), so a build is reproducible and an
+interrupted build resumes by skipping the shards already on disk. Workers render in parallel.
+
+Never reads the evaluation sets (im2latex100k/val.zip, crohme/test*.zip).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import random
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from PIL import Image
+
+from core.dataset import Dataset
+from core.errors import TeXSnapError
+from core.latex import canonicalize, tokenize
+from core.preprocess import PreprocessConfig, preprocess
+from core.render import FONTSETS, render_png
+from training.data.augment import screenshot_like
+from training.data.shards import write_shard
+from training.data.sources import (
+    MAX_TOKENS,
+    generate_formula,
+    load_formulas,
+    mathtext_ok,
+    shared_data_root,
+)
+
+log = logging.getLogger(__name__)
+
+GENERATED_SHARE = 0.2  # printed samples from the grammar generator instead of the corpora
+CROHME_DEV_PERCENT = 3
+
+
+def printed_sample(formula_pool: tuple[str, ...], rng: random.Random, cfg: PreprocessConfig):
+    """(ink map, label) for one printed formula, or None when it cannot be drawn."""
+    for _ in range(20):
+        latex = (
+            generate_formula(rng)
+            if rng.random() < GENERATED_SHARE or not formula_pool
+            else rng.choice(formula_pool)
+        )
+        if "\\begin" in latex or not mathtext_ok(latex):
+            continue
+        try:
+            png = render_png(
+                latex, fontset=rng.choice(FONTSETS), dpi=rng.uniform(60, 200), fontsize=20
+            )
+            img = Image.open(io.BytesIO(png))
+            img.load()
+            ink = preprocess(screenshot_like(img.convert("RGBA"), rng), cfg)
+        except TeXSnapError:
+            continue
+        return ink, latex
+    return None
+
+
+def build_printed_shard(args) -> str:
+    out, index, size, seed, split, data_root = args
+    path = Path(out) / f"printed-{split}-{seed}-{index:04d}.npz"
+    if path.exists():
+        return str(path)
+    pool = load_formulas(data_root, split=split)
+    rng = random.Random(f"printed/{split}/{seed}/{index}")
+    cfg = PreprocessConfig()
+    images, labels = [], []
+    while len(images) < size:
+        s = printed_sample(pool, rng, cfg)
+        if s:
+            images.append(s[0])
+            labels.append(s[1])
+    write_shard(path, images, labels, ["printed"] * len(images))
+    return str(path)
+
+
+def crohme_split(path: str) -> str:
+    h = int.from_bytes(hashlib.sha1(path.encode()).digest()[:4], "big")
+    return "dev" if h % 100 < CROHME_DEV_PERCENT else "train"
+
+
+def build_crohme(out: Path, data_root=None) -> list[str]:
+    """CROHME train.zip → crohme-train.npz and crohme-dev.npz (a hash-held-out 3 %)."""
+    paths = [out / "crohme-train.npz", out / "crohme-dev.npz"]
+    if all(p.exists() for p in paths):
+        return [str(p) for p in paths]
+    src = shared_data_root(data_root) / "crohme" / "train.zip"
+    ds = Dataset(src)
+    cfg = PreprocessConfig()
+    parts = {"train": ([], []), "dev": ([], [])}
+    for sample in ds:
+        try:
+            label = canonicalize(sample.latex)
+            if not label or len(tokenize(label)) > MAX_TOKENS:
+                continue
+            ink = preprocess(ds.read(sample), cfg)
+        except Exception as exc:  # noqa: BLE001 - one bad sample must not stop the build
+            log.warning("skipping %s: %s", sample.path, exc)
+            continue
+        imgs, labs = parts[crohme_split(sample.path)]
+        imgs.append(ink)
+        labs.append(label)
+    for split, path in zip(("train", "dev"), paths, strict=True):
+        imgs, labs = parts[split]
+        write_shard(path, imgs, labs, ["crohme"] * len(imgs))
+    return [str(p) for p in paths]
+
+
+def build_all(
+    out,
+    printed: int,
+    dev: int = 500,
+    shard_size: int = 1000,
+    seed: int = 0,
+    workers: int = 2,
+    data_root=None,
+    progress=print,
+) -> None:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress(f"crohme: {build_crohme(out, data_root)}")
+    root = str(data_root) if data_root else None
+    jobs = [(str(out), 0, dev, seed, "dev", root)]
+    jobs += [
+        (str(out), i, shard_size, seed, "train", root) for i in range(-(-printed // shard_size))
+    ]
+    with ProcessPoolExecutor(max_workers=workers) as ex:
+        for done, path in enumerate(ex.map(build_printed_shard, jobs), 1):
+            progress(f"[{done}/{len(jobs)}] {path}")

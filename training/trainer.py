@@ -1,0 +1,329 @@
+"""The training loop: AdamW, warm-up + cosine decay, label smoothing, clipping, accumulation,
+bf16 autocast on CUDA, optional EMA, resumable checkpoints, DDP under torchrun.
+
+One command for every setup: ``texsnap train --config training/configs/base.toml`` on CPU or one
+GPU, ``torchrun --nproc_per_node=N -m training.cli train ...`` on several (gloo on CPU, NCCL on
+CUDA). Rank 0 alone logs, evaluates and writes files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from core.checkpoint import save_model
+from core.decoding import greedy
+from core.device import select_device
+from core.errors import Cancelled
+from core.metrics import Scores
+from core.model import Im2Latex, count_parameters
+from core.preprocess import PreprocessConfig
+from core.vocab import Vocab
+from training.batches import TrainData
+from training.checkpoints import load_checkpoint, save_checkpoint
+from training.config import TrainConfig
+from training.data.shards import read_shards
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device: torch.device) -> Dist:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Dist(dist.get_rank(), dist.get_world_size())
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * t))
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """No weight decay on norms, biases and embeddings (standard for Transformers)."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim < 2 or "embed" in name or "pos" in name else decay).append(p)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def shard_files(folder: Path, split: str) -> list[Path]:
+    return sorted(p for p in Path(folder).glob(f"*-{split}*.npz") if ".tmp" not in p.name)
+
+
+class Trainer:
+    def __init__(
+        self, cfg: TrainConfig, device: str = "auto", log=print, should_stop=lambda: False
+    ):
+        self.cfg = cfg
+        self.log = log
+        self.should_stop = should_stop
+        self.device = select_device(device)
+        if self.device.type == "cpu" and cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.dist = setup_distributed(self.device)
+        self.out = Path(cfg.out)
+        train = read_shards(shard_files(Path(cfg.shards), "train"))
+        dev_files = shard_files(Path(cfg.shards), "dev")
+        self.vocab = self._vocab(train.labels)
+        mcfg = cfg.model_config(len(self.vocab))
+        self.train = TrainData(train, self.vocab, mcfg.max_len, cfg.crohme_weight)
+        self.dev = (
+            TrainData(read_shards(dev_files), self.vocab, mcfg.max_len) if dev_files else None
+        )
+        torch.manual_seed(cfg.seed)
+        self.model = Im2Latex(mcfg).to(self.device)
+        self.net = self.model
+        if self.dist.world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model)
+        fused = self.device.type == "cuda"
+        self.opt = torch.optim.AdamW(
+            param_groups(self.model, cfg.weight_decay),
+            lr=cfg.lr,
+            betas=(0.9, 0.98),
+            fused=fused or None,
+        )
+        self.ema = None
+        self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
+        self.best = -1.0
+        self.history: list[dict] = []
+
+    def _vocab(self, labels: list[str]) -> Vocab:
+        path = self.out / "vocab.json"
+        if path.exists():
+            return Vocab(json.loads(path.read_text()))
+        vocab = Vocab.build(labels, min_count=self.cfg.vocab_min_count)
+        if self.dist.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(vocab.tokens, ensure_ascii=False))
+        return vocab
+
+    # ---- checkpoints -------------------------------------------------------------------
+    def resume(self) -> bool:
+        folder = self.out / "checkpoint"
+        if not (folder / "state.json").exists():
+            return False
+        state, ema = load_checkpoint(folder, self.model, self.opt, self.device)
+        self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch"]
+        self.best = state.get("best", -1.0)
+        self.ema = ema
+        self.log(f"resumed from step {self.step}")
+        return True
+
+    def save(self) -> None:
+        if not self.dist.main:
+            return
+        state = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "batch": self.batch_in_epoch,
+            "best": self.best,
+            "config": self.cfg.to_dict(),
+        }
+        save_checkpoint(self.out / "checkpoint", self.model, self.opt, self.ema, state)
+
+    def export(self, folder: Path, metrics: dict) -> Path:
+        """The deployable model: fp16 safetensors + config.json (EMA weights when enabled)."""
+        model = self.model
+        if self.ema is not None:
+            model = Im2Latex(self.model.cfg)
+            model.load_state_dict({**self.model.state_dict(), **self.ema})
+        meta = {
+            "name": self.cfg.name,
+            "metrics": metrics,
+            "training": {
+                "config": self.cfg.to_dict(),
+                "steps": self.step,
+                "device": str(self.device),
+                "world_size": self.dist.world,
+                "samples": len(self.train.keep),
+            },
+        }
+        return save_model(
+            folder,
+            model.cpu().eval() if model is not self.model else _cpu_copy(model),
+            self.vocab,
+            PreprocessConfig(),
+            meta=meta,
+        )
+
+    # ---- the loop ----------------------------------------------------------------------
+    def batches(self):
+        cfg = self.cfg
+        while True:
+            plan = self.train.epoch_plan(cfg.seed, self.epoch, cfg.batch_pixels, cfg.max_batch)
+            mine = plan[self.dist.rank :: self.dist.world]
+            while self.batch_in_epoch < len(mine):
+                b = self.batch_in_epoch
+                self.batch_in_epoch += 1
+                key = f"aug/{cfg.seed}/{self.epoch}/{b}/{self.dist.rank}"
+                yield self.train.collate(mine[b], key, *self._ids())
+            self.epoch += 1
+            self.batch_in_epoch = 0
+
+    def _ids(self):
+        c = self.model.cfg
+        return c.pad_id, c.bos_id, c.eos_id
+
+    def run(self, resume: bool = False) -> Path | None:
+        cfg = self.cfg
+        if resume:
+            self.resume()
+        if self.dist.main:
+            self.log(
+                f"{count_parameters(self.model) / 1e6:.2f}M parameters, {len(self.train.keep)} training samples, vocab {len(self.vocab)}, device {self.device}"
+            )
+        metrics_file = self.out / "metrics.csv"
+        seen, last = 0, time.perf_counter()
+        batches = self.batches()
+        self.net.train()
+        try:
+            while self.step < cfg.steps:
+                if self.should_stop():
+                    raise Cancelled("Training stopped by the user.")
+                loss, n = self._train_step(batches)
+                seen += n
+                self.step += 1
+                if self.dist.main and self.step % cfg.log_every == 0:
+                    now = time.perf_counter()
+                    rate = seen / (now - last)
+                    eta = (cfg.steps - self.step) * (now - last) / cfg.log_every
+                    row = {
+                        "step": self.step,
+                        "loss": round(loss, 4),
+                        "lr": lr_at(self.step, cfg),
+                        "samples_per_s": round(rate, 2),
+                        "epoch": self.epoch,
+                    }
+                    self._csv(metrics_file, row)
+                    self.log(
+                        f"step {self.step}/{cfg.steps} loss {loss:.3f} lr {row['lr']:.2e} "
+                        f"{rate:.1f} img/s eta {_hms(eta)}"
+                    )
+                    seen, last = 0, now
+                if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
+                    self._evaluate(metrics_file)
+                if self.step % cfg.save_every == 0:
+                    self.save()
+        finally:
+            self.save()
+        return self.out / "model" if self.dist.main else None
+
+    def _train_step(self, batches) -> tuple[float, int]:
+        cfg = self.cfg
+        for g in self.opt.param_groups:
+            g["lr"] = lr_at(self.step, cfg)
+        total, n = 0.0, 0
+        for _ in range(cfg.accumulate):
+            images, sizes, inputs, targets = (t.to(self.device) for t in next(batches))
+            with torch.autocast(
+                "cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda" and cfg.bf16
+            ):
+                _, loss = self.net(images, inputs, sizes, targets, cfg.label_smoothing)
+            (loss / cfg.accumulate).backward()
+            total += float(loss.detach())
+            n += images.shape[0]
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+        self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+        self._update_ema()
+        return total / cfg.accumulate, n
+
+    def _update_ema(self) -> None:
+        if not self.cfg.ema:
+            return
+        with torch.no_grad():
+            sd = self.model.state_dict()
+            if self.ema is None:
+                self.ema = {k: v.detach().clone() for k, v in sd.items() if v.is_floating_point()}
+            for k, v in self.ema.items():
+                v.lerp_(sd[k], 1 - self.cfg.ema)
+
+    def _evaluate(self, metrics_file: Path) -> None:
+        if not self.dist.main or self.dev is None:
+            return
+        results = evaluate_slices(self.model, self.dev, self.cfg.eval_samples, self.device)
+        score = sum(r["exact_match"] for r in results.values()) / max(1, len(results))
+        row = {
+            "step": self.step,
+            **{
+                f"{k}_{m}": round(v, 4)
+                for k, r in results.items()
+                for m, v in r.items()
+                if m != "n"
+            },
+        }
+        self._csv(metrics_file.with_name("eval.csv"), row)
+        self.log(
+            f"eval step {self.step}: "
+            + ", ".join(
+                f"{k} EM {r['exact_match']:.3f} BLEU {r['bleu4']:.3f}" for k, r in results.items()
+            )
+        )
+        if score > self.best:
+            self.best = score
+            self.export(self.out / "model", {"dev": results, "step": self.step})
+        self.net.train()
+
+    def _csv(self, path: Path, row: dict) -> None:
+        new = not path.exists()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(row))
+            if new:
+                w.writeheader()
+            w.writerow(row)
+
+
+def evaluate_slices(model: Im2Latex, dev: TrainData, limit: int, device, batch: int = 16) -> dict:
+    """Greedy exact match / BLEU on the first ``limit`` dev samples of each source."""
+    model.eval()
+    by_source: dict[str, list[int]] = {}
+    for i in dev.keep:
+        by_source.setdefault(dev.shard.sources[i], []).append(i)
+    out = {}
+    c = model.cfg
+    for source, idx in sorted(by_source.items()):
+        idx = idx[:limit]
+        scores = Scores()
+        for b in range(0, len(idx), batch):
+            chunk = idx[b : b + batch]
+            images, sizes, _, _ = dev.collate(chunk, None, c.pad_id, c.bos_id, c.eos_id)
+            hyps = greedy(model, images.to(device), sizes.to(device))
+            for i, h in zip(chunk, hyps, strict=True):
+                scores.add(dev.vocab.decode(h.ids), dev.shard.labels[i])
+        out[source] = scores.summary()
+    return out
+
+
+def _cpu_copy(model: Im2Latex) -> Im2Latex:
+    copy = Im2Latex(model.cfg)
+    copy.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
+    return copy.eval()
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
