@@ -96,9 +96,24 @@ def _check_size(size: tuple[int, int], max_pixels: int) -> None:
         raise InvalidImage(f"The image is only {w}×{h} pixels: too small to hold a formula.")
 
 
+# What PIL raises on damaged image data, depending on the format plugin.
+_DAMAGED = (OSError, ValueError, TypeError, IndexError, EOFError, SyntaxError, KeyError)
+
+
 def _first_frame(img: Image.Image) -> Image.Image:
-    if getattr(img, "n_frames", 1) > 1:
-        img.seek(0)
+    """Frame 0 of an animation or multi-page file.
+
+    ``n_frames`` is not used: PIL computes it by reading every later frame, so one damaged
+    frame the user never sees would cost them the image.
+    """
+    try:
+        if img.tell() != 0:
+            img.seek(0)
+        img.load()
+    except Image.DecompressionBombError:
+        raise InvalidImage("The image is too large to be a formula (too many pixels).") from None
+    except _DAMAGED as exc:
+        raise InvalidImage(f"The image is truncated or damaged ({exc}).") from None
     return img
 
 

@@ -18,13 +18,6 @@ import fuzz  # noqa: E402
 
 COUNT = 300
 
-# core.imageio._first_frame asks PIL for n_frames, which reads every later frame of the
-# file and can raise TypeError (TIFF) or IndexError (GIF) when one is damaged. It lives in a
-# module this suite does not own; the fix is proposed in the API work's report and pinned by
-# test_damaged_later_frame_is_invalid_image below. Until then these are the only tolerated
-# failures of the loader (the API already turns them into a 400).
-KNOWN_LOADER_BUG = "(in core.imageio._first_frame)"
-
 
 @pytest.fixture(scope="module")
 def items():
@@ -38,8 +31,7 @@ def test_generator_covers_every_format(items):
 
 def test_preprocess_never_crashes(items):
     report = fuzz.run(fuzz.check_preprocess, items)
-    unexpected = [f for f in report.failures if not f.endswith(KNOWN_LOADER_BUG)]
-    assert unexpected == []
+    assert report.failures == []
     assert report.outcomes["InvalidImage"] > COUNT // 2  # most mutations break the file
     assert report.outcomes["ok"] > 10  # and some survive: the ok path is exercised too
     assert report.slowest[0] < 10, report.slowest
@@ -54,7 +46,6 @@ def test_api_answers_every_case_with_200_or_a_clear_400(model_client, items):
     assert model_client.get("/v1/health", headers=AUTH).status_code == 200  # still serving
 
 
-@pytest.mark.xfail(strict=True, reason="core.imageio._first_frame: fix proposed, see above")
 def test_damaged_later_frame_is_invalid_image():
     """A GIF/TIFF whose second frame is damaged: its first frame, or InvalidImage."""
     from core.errors import InvalidImage
