@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from core import paths
 from core.errors import SettingsError
@@ -30,7 +31,7 @@ from core.formats import COPY_FORMATS
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEVICES = ("auto", "cpu", "cuda", "mps")
 THEMES = ("system", "light", "dark")
 BEAM_RANGE = (1, 10)
@@ -55,9 +56,10 @@ class Settings:
     data_dir: str = ""  # where history and models live; "" = core.paths default
     live_recognition_delay_ms: int = 700  # drawing pad: pause after the last stroke
     pen_width: float = 3.0  # drawing pad pen width in screen pixels
-    server_enabled: bool = False  # local HTTP API for editors/browsers
-    server_port: int = 8765  # port of the local HTTP API
-    allowed_origins: list[str] = field(default_factory=list)  # CORS origins for the API
+    api_enabled: bool = False  # run the local HTTP API (core.server) inside the app
+    api_port: int = 8765  # its port on 127.0.0.1
+    # web origins (e.g. "app://obsidian.md") allowed to call the API; empty = none
+    api_allowed_origins: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION  # version of this file's layout, for migrations
 
     def validated(self) -> Settings:
@@ -83,14 +85,54 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_origin(text: str) -> str:
+    """``text`` as a browser writes it in an ``Origin`` header, or SettingsError saying why not.
+
+    An origin is ``scheme://host[:port]`` (``https://www.overleaf.com``,
+    ``app://obsidian.md``, ``http://localhost:3000``). ``*`` and ``null`` are refused: they
+    would let any web page, or any sandboxed frame, use the API.
+    """
+    value = text.strip().rstrip("/")
+    if value in ("*", "null"):
+        raise SettingsError(f"{value!r} would let any web page use the local API.")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"{text!r} is not a web origin (scheme://host[:port]).") from None
+    if not parts.scheme or not parts.hostname or parts.path or parts.query or parts.fragment:
+        raise SettingsError(
+            f"{text!r} is not a web origin: write scheme://host[:port], e.g. "
+            "https://www.overleaf.com or app://obsidian.md."
+        )
+    if parts.username is not None or any(c.isspace() for c in value):
+        raise SettingsError(f"{text!r} is not a web origin (scheme://host[:port]).")
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
+def _is_canonical_origin(value: str) -> bool:
+    try:
+        return normalize_origin(value) == value
+    except SettingsError:
+        return False
+
+
 def _check_field(name: str, value: Any) -> tuple[Any, bool]:
     """Return (usable value, ok) for one field; ok is False when the default must be used."""
-    if name in ("beam", "alternatives", "live_recognition_delay_ms", "server_port"):
+    if name in ("beam", "alternatives", "live_recognition_delay_ms", "api_port"):
         bounds = {
             "beam": BEAM_RANGE,
             "alternatives": ALTERNATIVES_RANGE,
             "live_recognition_delay_ms": DELAY_RANGE_MS,
-            "server_port": PORT_RANGE,
+            "api_port": PORT_RANGE,
         }[name]
         if not _is_int(value):
             return None, False
@@ -101,7 +143,7 @@ def _check_field(name: str, value: Any) -> tuple[Any, bool]:
             return None, False
         clamped = float(_clamp(float(value), PEN_WIDTH_RANGE))
         return clamped, clamped == value
-    if name in ("auto_copy", "server_enabled"):
+    if name in ("auto_copy", "api_enabled"):
         return value, isinstance(value, bool)
     choices = {"device": DEVICES, "theme": THEMES, "copy_format": tuple(COPY_FORMATS)}
     if name in choices:
@@ -109,9 +151,11 @@ def _check_field(name: str, value: Any) -> tuple[Any, bool]:
     if name in ("hotkey", "model", "data_dir"):
         ok = isinstance(value, str) and (name == "data_dir" or bool(value.strip()))
         return value, ok
-    if name == "allowed_origins":
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        return (list(value) if ok else None), ok
+    if name == "api_allowed_origins":
+        if not isinstance(value, list):
+            return None, False
+        kept = [v for v in value if isinstance(v, str) and _is_canonical_origin(v)]
+        return kept, len(kept) == len(value)
     if name == "schema_version":
         return value, _is_int(value)
     return value, True
@@ -130,16 +174,33 @@ def _validate(settings: Settings) -> tuple[Settings, list[str]]:
             problems.append(f"{f.name} had an invalid value ({value!r}) and was reset")
         else:
             fixed[f.name] = usable
-            if not ok:
+            if not ok and isinstance(value, list):
+                dropped = [v for v in value if v not in usable]
+                problems.append(f"{f.name} had invalid entries ({dropped!r}) that were dropped")
+            elif not ok:
                 problems.append(f"{f.name} was out of range ({value!r}) and set to {usable!r}")
     return Settings(**fixed), problems
 
 
 # --- migrations -----------------------------------------------------------------------------
+def _rename_server_to_api(raw: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 named the API settings server_enabled, server_port and allowed_origins."""
+    out = dict(raw)
+    for old, new in (
+        ("server_enabled", "api_enabled"),
+        ("server_port", "api_port"),
+        ("allowed_origins", "api_allowed_origins"),
+    ):
+        if old in out:
+            out.setdefault(new, out.pop(old))
+    return out
+
+
 # Each entry upgrades a raw dict from version N to N + 1. Version 0 means "no schema_version
 # key": files written before versioning existed; they already have the version-1 layout.
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     0: lambda raw: {**raw, "schema_version": 1},
+    1: _rename_server_to_api,
 }
 
 

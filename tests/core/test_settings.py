@@ -25,16 +25,16 @@ def test_defaults():
     assert s.hotkey == "Ctrl+Alt+M"
     assert s.beam == 3 and s.alternatives == 3
     assert s.device == "auto" and s.copy_format == "raw" and s.theme == "system"
-    assert s.auto_copy is False and s.server_enabled is False
+    assert s.auto_copy is False and s.api_enabled is False
     assert s.model == "base" and s.data_dir == ""
     assert s.live_recognition_delay_ms == 700 and s.pen_width == 3.0
-    assert s.server_port == 8765 and s.allowed_origins == []
-    assert s.schema_version == 1
+    assert s.api_port == 8765 and s.api_allowed_origins == []
+    assert s.schema_version == settings_mod.SCHEMA_VERSION == 2
     assert s.copy_format in COPY_FORMATS
     # mutable default is not shared between instances
     a, b = Settings(), Settings()
-    a.allowed_origins.append("http://x")
-    assert b.allowed_origins == []
+    a.api_allowed_origins.append("http://x")
+    assert b.api_allowed_origins == []
 
 
 def test_missing_file_gives_defaults_without_notice(path):
@@ -53,8 +53,9 @@ def test_save_load_round_trip(path):
         theme="dark",
         model="ft-2026",
         pen_width=4.5,
-        server_enabled=True,
-        allowed_origins=["https://overleaf.com"],
+        api_enabled=True,
+        api_port=9001,
+        api_allowed_origins=["https://overleaf.com", "app://obsidian.md"],
     )
     save_settings(s, path)
     loaded, notice = load_settings(path)
@@ -106,27 +107,27 @@ def test_bad_fields_reset_individually(path):
                 "theme": "dark",
                 "auto_copy": "yes",
                 "copy_format": "html",
-                "allowed_origins": "http://a",
+                "api_allowed_origins": "http://a",
                 "hotkey": "",
                 "pen_width": 2.5,
-                "schema_version": 1,
+                "schema_version": 2,
             }
         )
     )
     s, notice = load_settings(path)
     assert s.theme == "dark" and s.pen_width == 2.5  # good fields kept
     assert s.beam == 3 and s.device == "auto" and s.auto_copy is False
-    assert s.copy_format == "raw" and s.allowed_origins == [] and s.hotkey == "Ctrl+Alt+M"
-    for name in ("beam", "device", "auto_copy", "copy_format", "allowed_origins", "hotkey"):
+    assert s.copy_format == "raw" and s.api_allowed_origins == [] and s.hotkey == "Ctrl+Alt+M"
+    for name in ("beam", "device", "auto_copy", "copy_format", "api_allowed_origins", "hotkey"):
         assert name in notice
     assert "theme" not in notice
     assert len(corrupt_copies(path)) == 1
 
 
 def test_out_of_range_numbers_are_clamped(path):
-    path.write_text(json.dumps({"beam": 50, "server_port": 80, "pen_width": 0.0}))
+    path.write_text(json.dumps({"beam": 50, "api_port": 80, "pen_width": 0.0, "schema_version": 2}))
     s, notice = load_settings(path)
-    assert s.beam == 10 and s.server_port == 1024 and s.pen_width == 0.5
+    assert s.beam == 10 and s.api_port == 1024 and s.pen_width == 0.5
     assert "beam" in notice and "out of range" in notice
 
 
@@ -137,7 +138,7 @@ def test_bool_is_not_an_int(path):
 
 
 def test_unknown_keys_ignored_silently(path):
-    path.write_text(json.dumps({"beam": 4, "future_option": 1, "schema_version": 1}))
+    path.write_text(json.dumps({"beam": 4, "future_option": 1, "schema_version": 2}))
     s, notice = load_settings(path)
     assert s.beam == 4 and notice is None
     assert not corrupt_copies(path)
@@ -156,14 +157,14 @@ def test_migration_from_unversioned_file(path, monkeypatch):
     path.write_text(json.dumps({"shortcut": "Ctrl+Q", "beam": 2}))
     s, notice = load_settings(path)
     assert seen and "schema_version" not in seen[0]
-    assert s.hotkey == "Ctrl+Q" and s.beam == 2 and s.schema_version == 1
+    assert s.hotkey == "Ctrl+Q" and s.beam == 2 and s.schema_version == 2
     assert notice is None
 
 
 def test_newer_schema_is_read_as_far_as_known(path):
     path.write_text(json.dumps({"schema_version": 99, "beam": 7, "new_thing": [1]}))
     s, notice = load_settings(path)
-    assert s.beam == 7 and s.schema_version == 1 and notice is None
+    assert s.beam == 7 and s.schema_version == 2 and notice is None
 
 
 def test_validated_clamps_and_resets():
@@ -199,3 +200,91 @@ def test_saved_file_holds_every_field(path):
     save_settings(Settings(), path)
     data = json.loads(path.read_text())
     assert set(data) == {f.name for f in dataclasses.fields(Settings)}
+
+
+# --- the local API settings -------------------------------------------------------------------
+
+
+def test_version_1_server_settings_become_api_settings(path):
+    old = {
+        "schema_version": 1,
+        "server_enabled": True,
+        "server_port": 9100,
+        "allowed_origins": ["app://obsidian.md"],
+        "beam": 4,
+    }
+    path.write_text(json.dumps(old))
+    s, notice = load_settings(path)
+    assert notice is None
+    assert s.api_enabled is True and s.api_port == 9100
+    assert s.api_allowed_origins == ["app://obsidian.md"] and s.beam == 4
+    save_settings(s, path)
+    data = json.loads(path.read_text())
+    assert data["schema_version"] == 2 and "server_port" not in data
+
+
+def test_unversioned_file_is_migrated_through_every_version(path):
+    path.write_text(json.dumps({"server_enabled": True, "server_port": 9000}))
+    s, notice = load_settings(path)
+    assert notice is None and s.api_enabled is True and s.api_port == 9000
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("https://www.overleaf.com", "https://www.overleaf.com"),
+        ("  HTTPS://Www.Overleaf.com/ ", "https://www.overleaf.com"),
+        ("app://obsidian.md", "app://obsidian.md"),
+        ("http://localhost:3000", "http://localhost:3000"),
+        ("https://example.org:443", "https://example.org"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+        ("vscode-webview://abc123", "vscode-webview://abc123"),
+    ],
+)
+def test_origins_are_normalized_as_browsers_send_them(raw, expected):
+    assert settings_mod.normalize_origin(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, why",
+    [
+        ("*", "any web page"),
+        ("null", "any web page"),
+        ("", "not a web origin"),
+        ("overleaf.com", "not a web origin"),
+        ("https://overleaf.com/project", "not a web origin"),
+        ("https://overleaf.com?x=1", "not a web origin"),
+        ("https://user@overleaf.com", "not a web origin"),
+        ("http://localhost:99999", "not a web origin"),
+        ("https://over leaf.com", "not a web origin"),
+    ],
+)
+def test_bad_origins_are_refused_with_a_reason(raw, why):
+    with pytest.raises(SettingsError, match=why):
+        settings_mod.normalize_origin(raw)
+
+
+def test_bad_api_settings_in_the_file_fall_back(path):
+    path.write_text(
+        json.dumps(
+            {
+                "schema_version": 2,
+                "api_enabled": "on",
+                "api_port": "8765",
+                "api_allowed_origins": ["app://obsidian.md", "*", 7, "https://a.org/"],
+            }
+        )
+    )
+    s, notice = load_settings(path)
+    assert s.api_enabled is False and s.api_port == 8765
+    assert s.api_allowed_origins == ["app://obsidian.md"]  # the valid entry survives
+    assert "api_enabled" in notice and "api_port" in notice
+    assert "api_allowed_origins had invalid entries" in notice and "'*'" in notice
+    assert len(corrupt_copies(path)) == 1
+
+
+def test_save_refuses_a_wildcard_origin(path):
+    with pytest.raises(SettingsError, match="api_allowed_origins"):
+        save_settings(Settings(api_allowed_origins=["*"]), path)
+    with pytest.raises(SettingsError, match="api_port"):
+        save_settings(Settings(api_port=70000), path)
