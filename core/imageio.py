@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 from pathlib import Path
 
@@ -20,6 +21,18 @@ from core.errors import InvalidImage
 MAX_PIXELS = 50_000_000  # an 8K screenshot is 33 MP; anything bigger is not a formula snip
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MIN_SIDE = 3
+
+# What PIL raises on damaged image data, depending on the format plugin.
+_DAMAGED = (
+    OSError,
+    ValueError,
+    TypeError,
+    IndexError,
+    EOFError,
+    SyntaxError,
+    KeyError,
+    struct.error,
+)
 
 ImageSource = str | os.PathLike | bytes | bytearray | Image.Image | np.ndarray
 
@@ -71,7 +84,7 @@ def _decode(data: bytes, max_pixels: int) -> Image.Image:
             img = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise InvalidImage("This is not an image format TeXSnap can read.") from None
-    except (OSError, ValueError, SyntaxError) as exc:
+    except _DAMAGED as exc:
         raise InvalidImage(f"The image is damaged and cannot be read ({exc}).") from None
     except Image.DecompressionBombError:
         raise InvalidImage("The image is too large to be a formula (too many pixels).") from None
@@ -80,7 +93,7 @@ def _decode(data: bytes, max_pixels: int) -> Image.Image:
         img.load()
     except Image.DecompressionBombError:
         raise InvalidImage("The image is too large to be a formula (too many pixels).") from None
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError) as exc:
+    except _DAMAGED as exc:
         raise InvalidImage(f"The image is truncated or damaged ({exc}).") from None
     return img
 
@@ -94,10 +107,6 @@ def _check_size(size: tuple[int, int], max_pixels: int) -> None:
         )
     if min(w, h) < MIN_SIDE:
         raise InvalidImage(f"The image is only {w}×{h} pixels: too small to hold a formula.")
-
-
-# What PIL raises on damaged image data, depending on the format plugin.
-_DAMAGED = (OSError, ValueError, TypeError, IndexError, EOFError, SyntaxError, KeyError)
 
 
 def _first_frame(img: Image.Image) -> Image.Image:
