@@ -14,7 +14,13 @@ The canonical form (what the model is trained to output and what ``texsnap eval`
   ``\\displaystyle``, ``\\label{..}``);
 * ``\\left``/``\\right`` stay only around content that grows the delimiters (a fraction,
   big operator, root of a fraction, matrix...); elsewhere ``\\left(`` becomes ``(``;
-* a subscript comes before a superscript on the same base (``x^{2}_{i}`` -> ``x_{i}^{2}``).
+* a subscript comes before a superscript on the same base (``x^{2}_{i}`` -> ``x_{i}^{2}``);
+* ``\\text{..}`` keeps its characters; a space inside it is the token ``\\ `` and spaces at
+  its ends are dropped (``\\text{if }`` -> ``\\text{if}``);
+* environments keep their rows and cells; synonyms are unified (``align*``, ``split`` ->
+  ``aligned``), wrappers (``equation``) are dropped and a trailing ``\\\\`` goes.
+
+Canonicalizing is idempotent: ``canonicalize(canonicalize(s)) == canonicalize(s)``.
 
 The string form joins tokens with no spaces except where TeX needs one (after a control word
 followed by a letter), so ``\\frac{a}{b}+\\alpha x``.
@@ -182,6 +188,8 @@ DROPPED_WITH_ARGS = {
     "\\eqref": 1,
     "\\ref": 1,
 }
+
+TEX_UNITS = {"pt", "pc", "in", "bp", "cm", "mm", "dd", "cc", "sp", "em", "ex", "mu", "px"}
 
 # Delimiter-size commands: dropped (the size is a rendering choice, not content).
 SIZERS = {
@@ -380,6 +388,10 @@ def tokenize(latex: str) -> list[str]:
     return tokens
 
 
+def _is_control_word(tok: str) -> bool:
+    return tok.startswith("\\") and tok[1:].isalpha()
+
+
 def _strip_comments(latex: str) -> str:
     return re.sub(r"(?<!\\)%[^\n]*", "", latex)
 
@@ -407,7 +419,8 @@ def _tokenize_text_arg(latex: str, pos: int, tokens: list[str]) -> int:
                 return pos
             depth -= 1
         if tok.isspace():
-            if tokens[-1] not in ("\\ ", "{"):
+            # a space right after a control word only ends its name (TeX ignores it)
+            if tokens[-1] not in ("\\ ", "{") and not _is_control_word(tokens[-1]):
                 tokens.append("\\ ")
             continue
         tokens.append(tok)
@@ -551,6 +564,19 @@ class _Parser:
             items.pop(0)
         return Group(items)
 
+    def skip_dimension(self) -> None:
+        """``-3.5mu`` or ``{2pt}`` after ``\\kern`` and friends; the math after it stays."""
+        if self.peek() == "{":
+            self.parse_argument()
+            return
+        if (self.peek() or "").endswith("skip"):  # \mskip\thinmuskip: a named length
+            self.take()
+            return
+        while self.peek() is not None and re.fullmatch(r"[-+0-9.,]", self.peek()):
+            self.take()
+        if "".join(self.toks[self.i : self.i + 2]) in TEX_UNITS:
+            self.i += 2
+
     def parse_optional(self) -> Group | None:
         if self.peek() != "[":
             return None
@@ -575,8 +601,7 @@ class _Parser:
             for _ in range(DROPPED_WITH_ARGS[tok]):
                 self.parse_argument()
             if DROPPED_WITH_ARGS[tok] == 0:  # \kern3mu: drop the dimension too
-                while self.peek() is not None and re.fullmatch(r"[-0-9.a-z]", self.peek()):
-                    self.take()
+                self.skip_dimension()
             return None
         tok = SYNONYMS.get(tok, tok)
         if tok == "\\left":
@@ -668,8 +693,8 @@ def _is_tall(node) -> bool:
         return any(_is_tall(x) for x in node.items)
     if isinstance(node, Script):
         return _is_tall(node.base)
-    if isinstance(node, Delimited):
-        return True
+    if isinstance(node, Delimited):  # grows only if its own content does
+        return _is_tall(node.body)
     if isinstance(node, Environment):
         return True
     return False

@@ -43,15 +43,40 @@ def mathtext_source(latex: str) -> str:
 
 
 def unsupported_command(message: str, latex: str) -> str | None:
-    """Best guess at the command mathtext rejected, from its error text or the source."""
+    """The command mathtext rejected, from its error text or the source; None when the
+    formula is malformed rather than using something mathtext lacks."""
     env = re.search(r"(\\begin\{[a-zA-Z*]+\})", latex)
     if env:
         return env.group(1)
     m = re.search(r"Unknown symbol: (\\[a-zA-Z]+)", message)
     if m:
         return m.group(1)
-    m = re.search(r"Expected .*?(\\[a-zA-Z]+)", message)
-    return m.group(1) if m else None
+    # "Expected \text, found 'bf'": mathtext read a known prefix of a longer command
+    at = _error_position(message)
+    if at is not None:
+        src = mathtext_source(latex)
+        for word in re.finditer(r"\\[a-zA-Z]+", src):
+            if word.start() < at < word.end():
+                return word.group(0)
+    return None
+
+
+def _error_position(message: str) -> int | None:
+    m = re.search(r"\(at char (\d+)\)", message)
+    return int(m.group(1)) if m else None
+
+
+def _syntax_problem(message: str) -> str:
+    """A short reading of mathtext's parse error: what it expected and where."""
+    m = re.search(r"Expected (.*?), found (.*?)\s+\(at char (\d+)\)", message)
+    if not m:
+        lines = message.strip().splitlines()
+        return lines[-1] if lines else "unknown error"
+    expected, found, at = (g.replace("\\\\", "\\") for g in m.groups())
+    if len(expected) > 40:  # mathtext lists its whole grammar when an argument is missing
+        expected = "an argument"
+    found = "the end of the formula" if found == "end of text" else found
+    return f"expected {expected} at character {int(at) + 1}, found {found}"
 
 
 def render_png(
@@ -102,8 +127,7 @@ def _render_error(message: str, latex: str) -> RenderError:
         return RenderError(
             f"The preview cannot draw {cmd} (matplotlib mathtext does not support it)."
         )
-    first = message.strip().splitlines()[-1] if message.strip() else "unknown error"
-    return RenderError(f"The preview cannot draw this formula: {first}")
+    return RenderError(f"The preview cannot draw this formula: {_syntax_problem(message)}.")
 
 
 def render_image(latex: str, **kwargs) -> Image.Image:
