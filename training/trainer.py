@@ -31,6 +31,7 @@ from training.batches import TrainData
 from training.checkpoints import load_checkpoint, save_checkpoint
 from training.config import TrainConfig
 from training.data.shards import read_shards
+from training.plots import plot_run
 
 
 @dataclass
@@ -75,11 +76,18 @@ def shard_files(folder: Path, split: str) -> list[Path]:
 
 class Trainer:
     def __init__(
-        self, cfg: TrainConfig, device: str = "auto", log=print, should_stop=lambda: False
+        self,
+        cfg: TrainConfig,
+        device: str = "auto",
+        log=print,
+        should_stop=lambda: False,
+        on_step=None,
     ):
         self.cfg = cfg
         self.log = log
         self.should_stop = should_stop
+        self.on_step = on_step  # on_step(step, row) after each logged step (progress bars)
+        self.tb = None
         self.device = select_device(device)
         if self.device.type == "cpu" and cfg.threads:
             torch.set_num_threads(cfg.threads)
@@ -117,7 +125,9 @@ class Trainer:
         vocab = Vocab.build(labels, min_count=self.cfg.vocab_min_count)
         if self.dist.main:
             self.out.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(vocab.tokens, ensure_ascii=False))
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")  # other ranks may read it meanwhile
+            tmp.write_text(json.dumps(vocab.tokens, ensure_ascii=False))
+            os.replace(tmp, path)
         return vocab
 
     # ---- checkpoints -------------------------------------------------------------------
@@ -174,11 +184,11 @@ class Trainer:
         cfg = self.cfg
         while True:
             plan = self.train.epoch_plan(cfg.seed, self.epoch, cfg.batch_pixels, cfg.max_batch)
-            mine = plan[self.dist.rank :: self.dist.world]
+            mine = split_plan(plan, self.dist.rank, self.dist.world)
             while self.batch_in_epoch < len(mine):
                 b = self.batch_in_epoch
                 self.batch_in_epoch += 1
-                key = f"aug/{cfg.seed}/{self.epoch}/{b}/{self.dist.rank}"
+                key = f"aug/{cfg.seed}/{self.epoch}/{b}/{self.dist.rank}" if cfg.augment else None
                 yield self.train.collate(mine[b], key, *self._ids())
             self.epoch += 1
             self.batch_in_epoch = 0
@@ -218,10 +228,13 @@ class Trainer:
                         "epoch": self.epoch,
                     }
                     self._csv(metrics_file, row)
-                    self.log(
-                        f"step {self.step}/{cfg.steps} loss {loss:.3f} lr {row['lr']:.2e} "
-                        f"{rate:.1f} img/s eta {_hms(eta)}"
-                    )
+                    if self.on_step:
+                        self.on_step(self.step, row)
+                    else:
+                        self.log(
+                            f"step {self.step}/{cfg.steps} loss {loss:.3f} "
+                            f"lr {row['lr']:.2e} {rate:.1f} img/s eta {_hms(eta)}"
+                        )
                     seen, last = 0, now
                 if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
                     self._evaluate(metrics_file)
@@ -229,6 +242,10 @@ class Trainer:
                     self.save()
         finally:
             self.save()
+            if self.tb:
+                self.tb.close()
+        if self.dist.main:
+            plot_run(self.out)
         return self.out / "model" if self.dist.main else None
 
     def _train_step(self, batches) -> tuple[float, int]:
@@ -288,6 +305,7 @@ class Trainer:
         self.net.train()
 
     def _csv(self, path: Path, row: dict) -> None:
+        self._tensorboard(path.stem, row)
         new = not path.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", newline="") as f:
@@ -295,6 +313,32 @@ class Trainer:
             if new:
                 w.writeheader()
             w.writerow(row)
+
+    def _tensorboard(self, group: str, row: dict) -> None:
+        """Mirror every CSV row to TensorBoard (optional: absent in the packaged app)."""
+        if self.tb is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                self.tb = False
+                return
+            self.tb = SummaryWriter(str(self.out / "tensorboard"))
+        if self.tb:
+            for k, v in row.items():
+                if k != "step":
+                    self.tb.add_scalar(f"{group}/{k}", v, int(row["step"]))
+
+
+def split_plan(plan: list, rank: int, world: int) -> list:
+    """This rank's batches. Every rank gets the same number (DDP steps in lockstep: one rank
+    with a batch more would wait forever for the others), even when there are fewer batches
+    than ranks (tiny fine-tune sets)."""
+    if world == 1:
+        return plan
+    while len(plan) < world:
+        plan = plan * 2
+    n = len(plan) // world * world
+    return plan[:n][rank::world]
 
 
 def evaluate_slices(model: Im2Latex, dev: TrainData, limit: int, device, batch: int = 16) -> dict:

@@ -1,0 +1,77 @@
+"""Interrupted training resumes bit-for-bit; torchrun with gloo and 2 processes works."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from core.errors import Cancelled
+from tests.training.conftest import tiny_overrides
+from training.config import load_config
+from training.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _weights(out: Path) -> dict:
+    return load_file(str(out / "checkpoint" / "model.safetensors"))
+
+
+def _run(shards, out, steps=12, should_stop=lambda: False, resume=False):
+    cfg = load_config(None, tiny_overrides(shards, out, f"steps={steps}", "eval_every=1000"))
+    Trainer(cfg, device="cpu", log=lambda *_: None, should_stop=should_stop).run(resume=resume)
+
+
+@pytest.mark.slow
+def test_resume_after_interruption_is_bit_exact(tiny_shards, tmp_path):
+    _run(tiny_shards, tmp_path / "straight")
+    calls = {"n": 0}
+
+    def stop_after_7():
+        calls["n"] += 1
+        return calls["n"] > 7
+
+    with pytest.raises(Cancelled):
+        _run(tiny_shards, tmp_path / "split", should_stop=stop_after_7)
+    _run(tiny_shards, tmp_path / "split", resume=True)
+    a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "split")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_cancel_keeps_a_checkpoint_to_resume_from(tiny_shards, tmp_path):
+    with pytest.raises(Cancelled):
+        _run(tiny_shards, tmp_path, should_stop=lambda: True)
+    assert (tmp_path / "checkpoint" / "state.json").exists()
+
+
+@pytest.mark.slow
+def test_torchrun_gloo_two_processes(tiny_shards, tmp_path):
+    sets = []
+    for item in tiny_overrides(tiny_shards, tmp_path, "steps=4", "eval_every=1000"):
+        sets += ["--set", item]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(ROOT / "main.py"),
+        "train",
+        "--config",
+        "",
+        "--device",
+        "cpu",
+        *sets,
+    ]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "checkpoint" / "state.json").exists()
