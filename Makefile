@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sysdeps run test lint format bench bundle clean
+.PHONY: setup sysdeps run test lint format bench bundle bundle-test clean
 
 sysdeps:  ## system libraries Qt needs on a fresh Debian/Ubuntu (root or sudo)
 	@if command -v apt-get >/dev/null; then \
@@ -12,7 +12,7 @@ sysdeps:  ## system libraries Qt needs on a fresh Debian/Ubuntu (root or sudo)
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends \
 	    libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
 	    libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 \
-	    libxcb-randr0 libxcb-render-util0 libxcb-image0 libglib2.0-0 fonts-dejavu-core xvfb >/dev/null; \
+	    libxcb-randr0 libxcb-render-util0 libxcb-image0 libxtst6 libglib2.0-0 fonts-dejavu-core xvfb >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -39,6 +39,19 @@ format:
 
 bench: setup
 	$(BIN)/python benchmarks/latency.py
+
+BUNDLE_STAMP := $(VENV)/.bundle-installed
+$(BUNDLE_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bundle]'
+	touch $(BUNDLE_STAMP)
+
+bundle: setup $(BUNDLE_STAMP)  ## desktop bundle dist/TeXSnap/ + the platform's installer (tar.gz here)
+	nice -n 10 $(BIN)/python installer/build.py --package
+
+bundle-test: setup $(BUNDLE_STAMP)  ## build dist/TeXSnap/, then run it: --version, predict, GUI
+	nice -n 10 $(BIN)/python installer/build.py
+	TEXSNAP_BUNDLE_TEST=1 TEXSNAP_BUNDLE_DIR=dist/TeXSnap QT_QPA_PLATFORM=offscreen \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/packaging/test_bundle_smoke.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

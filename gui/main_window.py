@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.errors import InvalidImage
 from core.settings import Settings, save_settings
+from gui.about_dialog import install_help_menu
 from gui.clipboard import copy_formula
 from gui.corrections_view import CorrectionsView
 from gui.draw_view import DrawView
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 640)
         self._build()
         self._connect_worker()
+        install_help_menu(self)
         self.apply_settings(settings)
 
     # ---- construction -----------------------------------------------------------------------
