@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -38,7 +39,14 @@ class LoadedModel:
 
     @property
     def calibration(self) -> float:
-        return float(self.config.get("calibration", {}).get("scale", 1.0))
+        """Scale on the log-probability that turns it into a confidence; a damaged or
+        hand-edited value falls back to 1 so that confidences stay within [0, 1]."""
+        cal = self.config.get("calibration")
+        try:
+            scale = float(cal.get("scale", 1.0)) if isinstance(cal, dict) else 1.0
+        except (TypeError, ValueError):
+            return 1.0
+        return scale if math.isfinite(scale) and scale > 0 else 1.0
 
 
 def sha256_file(path: Path) -> str:
@@ -123,8 +131,11 @@ def load_model(directory: str | os.PathLike, device: str | torch.device = "cpu")
         preprocess = PreprocessConfig.from_dict(config.get("preprocess", {}))
         model = Im2Latex(arch)
         state = load_file(str(weights))
-    except (KeyError, TypeError, ValueError, SafetensorError) as exc:
+    # a hand-edited config can hold anything: lists for dicts, strings for sizes, zeros
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, SafetensorError) as exc:
         raise ModelError(f"The model at {directory} cannot be read ({exc}).") from None
+    if "embed.weight" not in state:
+        raise ModelError(f"The model at {directory} does not match its config (no embed.weight).")
     state["head.weight"] = state["embed.weight"]
     try:
         model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)

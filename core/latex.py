@@ -700,6 +700,16 @@ def _is_tall(node) -> bool:
     return False
 
 
+def _base_needs_braces(base) -> bool:
+    """``{a+b}^{2}`` and ``{x^{2}}^{3}`` keep their braces: without them the script would
+    bind to the last atom only, or be a double script (a TeX error)."""
+    while isinstance(base, Group) and len(base.items) == 1:
+        if isinstance(base.items[0], Script):
+            return True
+        base = base.items[0]
+    return isinstance(base, Group) and len(base.items) > 1
+
+
 def _emit_node(node, out: list[str], in_sequence: bool = False) -> None:
     if isinstance(node, str):
         out.append(node)
@@ -721,7 +731,7 @@ def _emit_node(node, out: list[str], in_sequence: bool = False) -> None:
             _emit_arg(arg, out)
     elif isinstance(node, Script):
         base = node.base
-        if isinstance(base, Group) and len(base.items) > 1:
+        if _base_needs_braces(base):
             out.append("{")
             _emit_group_items(base, out)
             out.append("}")

@@ -22,6 +22,11 @@ from core.latex import canonical_tokens, canonicalize, detokenize, tokenize
         ("x'", r"x^{\prime}"),
         ("x''", r"x^{\prime\prime}"),
         (r"{a \over b}", r"\frac{a}{b}"),
+        ("{a+b}^2", "{a+b}^{2}"),
+        # a scripted base keeps its braces: x^{2}^{3} would be a TeX error
+        (r"{\Lambda_n^{(1)}}^{-1}", r"{\Lambda_{n}^{(1)}}^{-1}"),
+        (r"{x'}^E", r"{x^{\prime}}^{E}"),
+        (r"{{x}}^2", "x^{2}"),
         # spacing and style commands are dropped
         (r"a\,b\;c\quad d\qquad e\!f \hspace{3pt} g", "abcdefg"),
         (r"\displaystyle \sum x", r"\sum x"),
