@@ -13,7 +13,7 @@ import sys
 from core import __version__
 
 # Modules that contribute subcommands, in the order they appear in --help.
-COMMAND_MODULES = ("core.cli", "core.serve_cli", "training.cli", "gui.cli")
+COMMAND_MODULES = ("core.cli", "core.serve_cli", "training.cli", "training.finetune_cli", "gui.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,472 @@
+"""Fine-tune a model on the user's corrections, safely: the procedure behind the Training tab
+and ``texsnap finetune``.
+
+1. Read the corrections; hold ~20 % out by image hash (``training.user_data``).
+2. Score the model in use ("before") on the held-out corrections and on the built-in printed
+   regression set (``training.replay``).
+3. Train a copy of the starting model (the bundled base model unless told otherwise) on the
+   rest, mixed 1:1 with printed replay samples of the base domain, at a learning rate ten
+   times below base training, with BatchNorm statistics frozen: the three guards against
+   forgetting what the base model could read. Mixed precision on CUDA and Apple GPUs.
+4. Score the result ("after") and save it as a new model version, atomically: a cancelled or
+   failed run leaves nothing behind and never changes the model in use.
+5. :func:`judge` decides whether to offer it: the user's accuracy must improve and the
+   regression set must not lose more than one point.
+
+Progress is reported through a callback; ``cancel`` and ``pause`` are anything with
+``is_set()`` (``threading.Event`` or ``multiprocessing.Event``), checked between steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from core.checkpoint import LoadedModel, load_model, save_model
+from core.device import select_device
+from core.errors import Cancelled, DatasetError
+from core.model import Im2Latex
+from training.batches import TrainData
+from training.config import TrainConfig
+from training.data.shards import read_shards, write_shard
+from training.replay import REGRESSION_SIZE, regression_set, replay_set
+from training.trainer import evaluate_slices, lr_at, param_groups
+from training.user_data import heldout_split, prepare, read_examples
+
+REGRESSION_TOLERANCE = 0.01  # the regression set may lose at most one point
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    steps: int
+    lr: float  # peak; base training peaks at 1e-3
+    warmup: int
+    batch_pixels: int
+    max_batch: int
+    evals: int  # held-out evaluations during training (points on the live plot)
+    replay_ratio: float = 1.0  # replay samples per training correction
+    max_replay: int = 400
+    label_smoothing: float = 0.1
+    weight_decay: float = 0.01
+    clip: float = 1.0
+
+    @property
+    def label(self) -> str:
+        return PRESET_LABELS[self.name]
+
+
+PRESETS = {
+    # ~4 minutes of training on 2 laptop cores for a base-sized model
+    "quick": Preset(
+        "quick", steps=160, lr=1e-4, warmup=10, batch_pixels=150_000, max_batch=16, evals=4
+    ),
+    "thorough": Preset(
+        "thorough", steps=600, lr=1e-4, warmup=30, batch_pixels=250_000, max_batch=24, evals=8
+    ),
+}
+PRESET_LABELS = {
+    "quick": "Quick (a few minutes)",
+    "thorough": "Thorough (about four times longer, for a few hundred corrections or more)",
+}
+# Seconds per training step and per evaluated image, measured with the base architecture
+# (2 CPU cores; one H100). Used only for the estimate shown before a run starts.
+STEP_SECONDS = {"cpu": 1.3, "cuda": 0.06, "mps": 0.25}
+EVAL_SECONDS = {"cpu": 0.06, "cuda": 0.004, "mps": 0.02}
+
+
+@dataclass
+class Options:
+    preset: str = "quick"
+    device: str = "auto"
+    seed: int = 0
+    regression_size: int = REGRESSION_SIZE
+    steps: int | None = None  # overrides the preset (tests, experiments)
+
+    def resolved(self) -> Preset:
+        if self.preset not in PRESETS:
+            raise DatasetError(f"Unknown preset {self.preset!r}: choose {' or '.join(PRESETS)}.")
+        p = PRESETS[self.preset]
+        if self.steps is not None:
+            p = Preset(**{**asdict(p), "steps": max(1, int(self.steps))})
+        return p
+
+
+@dataclass
+class Progress:
+    phase: str  # prepare | before | train | after | save
+    done: int = 0
+    total: int = 0
+    loss: float | None = None
+    heldout: float | None = None  # exact match on the held-out corrections, at eval points
+    elapsed: float = 0.0
+    eta: float | None = None  # seconds left in the whole run
+    message: str = ""
+
+
+@dataclass
+class Report:
+    model_dir: str
+    name: str
+    before: dict  # {"user": summary, "regression": summary} of the model in use
+    after: dict  # same for the fine-tuned model
+    recommended: bool
+    reason: str
+    train_samples: int
+    heldout_samples: int
+    replay_samples: int
+    steps: int
+    preset: str
+    device: str
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Report:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    def rows(self) -> list[tuple[str, float, float]]:
+        """(what, before, after) exact-match rows of the report."""
+        u, r = self.before["user"], self.before["regression"]
+        return [
+            (
+                f"Your held-out corrections ({u['n']})",
+                u["exact_match"],
+                self.after["user"]["exact_match"],
+            ),
+            (
+                f"Printed regression set ({r['n']})",
+                r["exact_match"],
+                self.after["regression"]["exact_match"],
+            ),
+        ]
+
+    def to_text(self) -> str:
+        lines = [
+            "| Exact match | Model in use | Fine-tuned |",
+            "|---|---:|---:|",
+            *(f"| {what} | {b:.1%} | {a:.1%} |" for what, b, a in self.rows()),
+            "",
+            f"Trained on {self.train_samples} corrections + {self.replay_samples} replay "
+            f"samples, {self.steps} steps ({self.preset}) on {self.device} "
+            f"in {self.seconds / 60:.1f} min.",
+            f"Saved as {self.name} ({self.model_dir}).",
+            ("Recommended: " if self.recommended else "Not recommended: ") + self.reason,
+        ]
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} correction(s) skipped:")
+            lines += [f"  - {w}" for w in self.warnings[:20]]
+        return "\n".join(lines)
+
+
+def judge(before: dict, after: dict) -> tuple[bool, str]:
+    """Whether to offer the fine-tuned model, and why, in a sentence for the user."""
+    ub, ua = before["user"]["exact_match"], after["user"]["exact_match"]
+    rb, ra = before["regression"]["exact_match"], after["regression"]["exact_match"]
+    if ua <= ub:
+        return False, (
+            f"it does not read your held-out corrections better ({ua:.1%} vs {ub:.1%}). "
+            "More corrections, or the thorough preset, may help."
+        )
+    if ra < rb - REGRESSION_TOLERANCE - 1e-9:
+        return False, (
+            f"it reads printed formulas worse ({ra:.1%} vs {rb:.1%}, more than one point lost)."
+        )
+    return True, (
+        f"your held-out corrections go from {ub:.1%} to {ua:.1%}, printed formulas from "
+        f"{rb:.1%} to {ra:.1%}."
+    )
+
+
+def estimate_seconds(options: Options, n_corrections: int, device: str = "cpu") -> float:
+    """A rough duration of a whole run, for the Fine-tune button before it starts."""
+    p = options.resolved()
+    kind = device if device in STEP_SECONDS else "cpu"
+    held = max(3, n_corrections // 5)
+    evals = 2 * (held + options.regression_size) + p.evals * held
+    return p.steps * STEP_SECONDS[kind] + evals * EVAL_SECONDS[kind] + 20
+
+
+class _Clock:
+    """Elapsed time without pauses, and an ETA from the measured step rate."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.paused = 0.0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start - self.paused
+
+
+def finetune(
+    dataset: str | Path,
+    start_dir: str | Path,
+    current_dir: str | Path,
+    out_dir: str | Path,
+    options: Options | None = None,
+    progress: Callable[[Progress], None] = lambda p: None,
+    cancel=None,
+    pause=None,
+) -> Report:
+    """Fine-tune the model at ``start_dir`` on ``dataset``, compare it with ``current_dir``
+    (the model in use) and save it to ``out_dir`` (which must not exist yet)."""
+    options = options or Options()
+    preset = options.resolved()
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        raise DatasetError(f"{out_dir} already exists; choose a new folder for the model.")
+    device = select_device(options.device)
+    clock = _Clock()
+    run = _Run(preset, options, device, progress, cancel, pause, clock)
+    return run.execute(Path(dataset), Path(start_dir), Path(current_dir), out_dir)
+
+
+class _Run:
+    def __init__(self, preset, options, device, progress, cancel, pause, clock):
+        self.preset, self.options, self.device = preset, options, device
+        self.progress, self.cancel, self.pause, self.clock = progress, cancel, pause, clock
+
+    # ---- control ----------------------------------------------------------------------------
+    def tell(self, phase: str, message: str = "", **kw) -> None:
+        self.check()
+        self.progress(Progress(phase, elapsed=self.clock.elapsed(), message=message, **kw))
+
+    def check(self) -> None:
+        """Raise Cancelled when asked; wait (not counted as elapsed) while paused."""
+        if self.pause is not None and self.pause.is_set():
+            t = time.perf_counter()
+            while self.pause.is_set() and not self._cancelled():
+                time.sleep(0.1)
+            self.clock.paused += time.perf_counter() - t
+        if self._cancelled():
+            raise Cancelled("Fine-tuning was cancelled; the model in use is unchanged.")
+
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    # ---- the procedure ----------------------------------------------------------------------
+    def execute(self, dataset: Path, start_dir: Path, current_dir: Path, out_dir: Path) -> Report:
+        self.tell("prepare", "Reading your corrections…")
+        start = load_model(start_dir, "cpu")
+        current = start if _same(start_dir, current_dir) else load_model(current_dir, "cpu")
+        with tempfile.TemporaryDirectory(prefix="texsnap-finetune-") as tmp:
+            train, held, replay_n, warnings = self.data(dataset, start, Path(tmp))
+            before = self.evaluate(current, held, "before")
+            model = self.train(start, train, held)
+            after = self.evaluate(LoadedModel(model, start.vocab, start.preprocess), held, "after")
+        ok, reason = judge(before, after)
+        report = Report(
+            str(out_dir), out_dir.name, before, after, ok, reason,
+            train_samples=sum(train.shard.sources[i] == "user" for i in train.keep),
+            heldout_samples=sum(held.shard.sources[i] == "user" for i in held.keep),
+            replay_samples=replay_n,
+            steps=self.preset.steps, preset=self.preset.name, device=str(self.device),
+            seconds=0.0, warnings=warnings,
+        )  # fmt: skip
+        self.tell("save", "Saving the new model version…")
+        report.seconds = round(self.clock.elapsed(), 1)
+        self.save(model, start, report, out_dir, dataset)
+        return report
+
+    def data(self, dataset: Path, start: LoadedModel, tmp: Path):
+        vocab, max_len, cfg = start.vocab, start.model.cfg.max_len, start.preprocess
+        examples, warnings = read_examples(dataset)
+        train_ex, held_ex = heldout_split(examples)
+        self.check()
+        parts = {}
+        for name, exs in (("user-train", train_ex), ("user-heldout", held_ex)):
+            images, labels, bad = prepare(exs, vocab, max_len, cfg)
+            warnings += bad
+            parts[name] = (images, labels)
+        n_train = len(parts["user-train"][1])
+        if n_train < 1 or not parts["user-heldout"][1]:
+            raise DatasetError(
+                "None of the corrections can be used for training (see the warnings)."
+            )
+        n_replay = min(self.preset.max_replay, round(n_train * self.preset.replay_ratio))
+
+        def rendering(done, total):
+            if done % 20 == 0:
+                self.tell("prepare", f"Drawing printed formulas ({done}/{total})…")
+
+        replay = replay_set(n_replay, cfg, vocab, progress=rendering, max_len=max_len)
+        regression = regression_set(
+            cfg, vocab, n=self.options.regression_size, progress=rendering, max_len=max_len
+        )
+        for name, (images, labels) in parts.items():
+            write_shard(tmp / f"{name}.npz", images, labels, ["user"] * len(labels))
+        files = {"train": [tmp / "user-train.npz"], "heldout": [tmp / "user-heldout.npz"]}
+        for name, shard in (("replay", replay), ("regression", regression)):
+            write_shard(tmp / f"{name}.npz", [shard.image(i) for i in range(len(shard))],
+                        shard.labels, shard.sources)  # fmt: skip
+        files["train"].append(tmp / "replay.npz")
+        files["heldout"].append(tmp / "regression.npz")
+        train = TrainData(read_shards(files["train"]), vocab, max_len)
+        held = TrainData(read_shards(files["heldout"]), vocab, max_len)
+        return train, held, len(replay), warnings
+
+    def evaluate(self, loaded: LoadedModel, held: TrainData, phase: str) -> dict:
+        what = "the model in use" if phase == "before" else "the fine-tuned model"
+        self.tell(phase, f"Scoring {what}…")
+        model = loaded.model.to(self.device)
+        res = evaluate_slices(model, held, 10**9, self.device)
+        return {"user": res["user"], "regression": res["printed"]}
+
+    def train(self, start: LoadedModel, data: TrainData, held: TrainData) -> Im2Latex:
+        p, device = self.preset, self.device
+        torch.manual_seed(self.options.seed)
+        model = Im2Latex(start.model.cfg)
+        model.load_state_dict(start.model.state_dict())
+        model.to(device)
+        opt = torch.optim.AdamW(param_groups(model, p.weight_decay), lr=p.lr, betas=(0.9, 0.98))
+        sched = TrainConfig(steps=p.steps, lr=p.lr, min_lr=p.lr / 10, warmup=p.warmup)
+        amp, scaler = _mixed_precision(device)
+        user_only = _user_slice(held)
+        eval_at = {round(p.steps * (k + 1) / p.evals) for k in range(p.evals)}
+        batches = _batches(data, self.options.seed, p, model.cfg)
+        _train_mode(model)
+        t0, steps_t0 = self.clock.elapsed(), 0
+        for step in range(p.steps):
+            self.check()
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, sched)
+            images, sizes, inputs, targets = (t.to(device) for t in next(batches))
+            with amp():
+                _, loss = model(images, inputs, sizes, targets, p.label_smoothing)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), p.clip)
+            scaler.step(opt)
+            scaler.update()
+            opt.zero_grad(set_to_none=True)
+            heldout = None
+            if step + 1 in eval_at:
+                heldout = evaluate_slices(model, user_only, 10**9, device)["user"]["exact_match"]
+                _train_mode(model)
+            steps_t0 += 1
+            rate = (self.clock.elapsed() - t0) / steps_t0
+            self.progress(
+                Progress(
+                    "train", step + 1, p.steps, float(loss.detach()), heldout,
+                    self.clock.elapsed(), rate * (p.steps - step - 1) + _after_seconds(held, rate),
+                    f"Training step {step + 1} of {p.steps}",
+                )
+            )  # fmt: skip
+        return model.eval()
+
+    def save(self, model, start: LoadedModel, report: Report, out_dir: Path, dataset) -> None:
+        """Write to a hidden sibling folder, then rename: a crash never leaves half a model."""
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = out_dir.parent / f".staging-{out_dir.name}"
+        shutil.rmtree(staging, ignore_errors=True)
+        cfg = start.config
+        meta = {
+            "name": out_dir.name,
+            "calibration": cfg.get("calibration", {"scale": 1.0}),
+            "finetuned_from": {"name": cfg.get("name", ""), "sha256": cfg.get("sha256", "")},
+            "metrics": {"finetune": {"before": report.before, "after": report.after}},
+            "training": {
+                "kind": "finetune",
+                "dataset": Path(dataset).name,
+                "samples": report.train_samples,
+                "heldout": report.heldout_samples,
+                "replay": report.replay_samples,
+                "preset": report.preset,
+                "steps": report.steps,
+                "device": report.device,
+                "seconds": report.seconds,
+                "recommended": report.recommended,
+                "reason": report.reason,
+            },
+        }
+        try:
+            save_model(staging, model.cpu(), start.vocab, start.preprocess, meta=meta)
+            (staging / "MODEL.md").write_text(_model_card(report, cfg), encoding="utf-8")
+            staging.rename(out_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _same(a: Path, b: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return a.resolve() == b.resolve()
+    return False
+
+
+def _user_slice(held: TrainData) -> TrainData:
+    """The held-out corrections alone (the regression set is scored only before/after)."""
+    view = TrainData.__new__(TrainData)
+    view.__dict__.update(held.__dict__)
+    view.keep = [i for i in held.keep if held.shard.sources[i] == "user"]
+    return view
+
+
+def _after_seconds(held: TrainData, step_rate: float) -> float:
+    # scoring an image greedily costs about a tenth of a training step on a batch
+    return len(held.keep) * step_rate / 10
+
+
+def _batches(data: TrainData, seed: int, p: Preset, cfg):
+    epoch = 0
+    while True:
+        plan = data.epoch_plan(seed, epoch, p.batch_pixels, p.max_batch)
+        for b, batch in enumerate(plan):
+            yield data.collate(batch, f"ft/{seed}/{epoch}/{b}", cfg.pad_id, cfg.bos_id, cfg.eos_id)
+        epoch += 1
+
+
+def _train_mode(model: Im2Latex) -> None:
+    """Train, but keep BatchNorm's running statistics: a few hundred images of one person's
+    handwriting would otherwise drag them away from everything else the model reads."""
+    model.train()
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
+
+
+def _mixed_precision(device: torch.device):
+    """(autocast context factory, grad scaler): bf16 on CUDA where supported, else fp16 with
+    loss scaling; fp16 on Apple MPS; full precision on CPU."""
+    if device.type == "cuda":
+        if torch.cuda.is_bf16_supported():
+            return (lambda: torch.autocast("cuda", dtype=torch.bfloat16)), _NoScaler()
+        return (lambda: torch.autocast("cuda", dtype=torch.float16)), torch.amp.GradScaler("cuda")
+    if device.type == "mps":
+        return (lambda: torch.autocast("mps", dtype=torch.float16)), torch.amp.GradScaler("mps")
+    return contextlib.nullcontext, _NoScaler()
+
+
+class _NoScaler:
+    """GradScaler's interface without scaling (full precision or bf16)."""
+
+    def scale(self, loss):
+        return loss
+
+    def unscale_(self, opt):
+        pass
+
+    def step(self, opt):
+        opt.step()
+
+    def update(self):
+        pass
+
+
+def _model_card(report: Report, base_cfg: dict) -> str:
+    table = "\n".join(f"| {w} | {b:.1%} | {a:.1%} |" for w, b, a in report.rows())
+    return (
+        f"# {report.name}\n\nFine-tuned by TeXSnap from `{base_cfg.get('name', 'base')}` on "
+        f"{report.train_samples} of the user's corrections ({report.replay_samples} printed "
+        f"replay samples mixed in), preset {report.preset}, {report.steps} steps on "
+        f"{report.device}.\n\n| Exact match | Before | After |\n|---|---:|---:|\n{table}\n"
+    )
