@@ -6,23 +6,12 @@ Embedding: ``create_app(recognize_fn, token=..., config=...)`` builds the app ar
 * ``recognize_fn(image, beam, alternatives) -> concurrent.futures.Future[Result]`` must be
   thread-safe and must not block: it queues the request for the one thread that owns the
   Recognizer and returns at once, raising ``core.model_worker.Busy`` when its queue is full.
-  ``texsnap serve`` passes a ``core.model_worker.ModelWorker``; the GUI passes an adapter that
-  submits to its own model worker and completes the future from the result/error signal (it
-  must not let a newer GUI request supersede an API request). ``image`` is an RGB PIL image,
-  already decoded and size-checked here, so the model thread only runs the model. Sketch::
-
-      def recognize_fn(image, beam, alternatives):      # called from server threads
-          if worker.pending() >= 16:
-              raise Busy("The recognizer is busy. Try again in a moment.")
-          future = concurrent.futures.Future()
-          request = RecognizeRequest(image, beam, alternatives, context={"future": future})
-          worker.submit(request)  # needs a way to say "never supersede this one"
-          return future
-
-      def on_result(request, result):                   # the worker's result signal
-          future = request.context.get("future")
-          if future is not None and future.set_running_or_notify_cancel():  # not timed out
-              future.set_result(result)                 # (set_exception on the error signal)
+  ``texsnap serve`` passes a ``core.model_worker.ModelWorker``; the desktop app passes
+  ``gui.api_service.WorkerBridge``, which queues the request on the app's own model worker
+  (``gui.worker``) with the future attached: such requests are never superseded by newer GUI
+  requests, and the worker thread completes the future itself (not through a Qt signal), so
+  an answer never waits for the GUI's event loop. ``image`` is an RGB PIL image, already
+  decoded and size-checked here, so the model thread only runs the model.
 
 * A request whose future is not done within ``config.timeout_s`` gets 504; the future is
   cancelled so a request still waiting in the queue is never run.
@@ -52,8 +41,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import errno
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -76,13 +68,16 @@ from core import __version__
 from core.errors import BlankImage, Cancelled, InvalidImage, ModelError, TeXSnapError
 from core.imageio import load_image
 from core.model_worker import Busy
-from core.recognizer import MAX_BEAM
 from core.secrets import tokens_equal
+from core.settings import BEAM_RANGE
 
 log = logging.getLogger(__name__)
 
 RecognizeFn = Callable[[Image.Image, int | None, int], Future]
 MAX_ALTERNATIVES = 10
+# = core.recognizer.MAX_BEAM, not imported from there: that pulls in torch, and the desktop
+# app starts its API on a helper thread that must not wait for a torch import
+MAX_BEAM = BEAM_RANGE[1]
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 DECODE_THREADS = 4  # images decoded at once (each may take ~100 MB at the pixel limit)
 MAX_CONNECTIONS = 64  # uvicorn answers 503 beyond this many open connections / tasks
@@ -469,10 +464,13 @@ def _int_option(fields: dict, name: str, default: int | None, lo: int, hi: int) 
 class BackgroundServer:
     """Serve ``app`` with uvicorn on a daemon thread; for the desktop app's API setting.
 
-    ``start()`` returns once the port is bound, or raises ``OSError`` (port in use...);
-    ``stop()`` finishes the requests in flight and ends the thread. Signals stay with the
-    host program: uvicorn installs no handlers outside the main thread.
+    ``start()`` binds the port itself, so that a port in use is a clear ``OSError`` raised
+    at once (uvicorn alone would log and exit its thread), then returns once uvicorn serves.
+    ``stop()`` lets requests in flight finish (at most ``GRACE_S``) and ends the thread.
+    Signals stay with the host program: uvicorn installs no handlers outside the main thread.
     """
+
+    GRACE_S = 5  # a stopping server gives requests in flight this long to finish
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 8765):
         import uvicorn
@@ -486,29 +484,66 @@ class BackgroundServer:
             proxy_headers=False,
             server_header=False,
             limit_concurrency=MAX_CONNECTIONS,
+            timeout_graceful_shutdown=self.GRACE_S,
         )
         self._server = uvicorn.Server(config)
+        self._socket: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, name="texsnap-api", daemon=True)
 
     def _run(self) -> None:
         try:
-            self._server.run()
-        except SystemExit:  # uvicorn exits this way when it cannot bind
+            self._server.run(sockets=[self._socket])
+        except SystemExit:  # uvicorn exits this way when its start-up fails
             pass
+        finally:
+            self._socket.close()
 
     def start(self, timeout: float = 15.0) -> None:
+        self._socket = bind_socket(self.host, self.port)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive():
-                raise OSError(f"The API could not listen on {self.host}:{self.port}.")
+                raise OSError(f"The API could not start on {self.host}:{self.port}.")
             if time.monotonic() > deadline:
                 self.stop()
                 raise OSError(f"The API did not start within {timeout:g} s.")
             time.sleep(0.02)
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and self._server.started
+
     def stop(self, timeout: float = 10.0) -> bool:
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout)
+        elif self._socket is not None:
+            self._socket.close()
         return not self._thread.is_alive()
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``, or OSError with a sentence for the user."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":
+            # lets a restarted server take its port back from connections in TIME_WAIT; on
+            # POSIX this never lets two servers share a port (on Windows it would)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        sock.set_inheritable(True)
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+            raise OSError(
+                exc.errno,
+                f"Port {port} on {host} is already in use by another program "
+                "(or another TeXSnap API).",
+            ) from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise OSError(exc.errno, f"Not allowed to listen on {host}:{port}.") from None
+        raise OSError(exc.errno, f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+    return sock

@@ -42,6 +42,7 @@ class DesktopApp(QObject):
         super().__init__(qapp)
         from core.history import Store
         from core.settings import load_settings
+        from gui.api_service import ApiService
         from gui.main_window import MainWindow
         from gui.worker import ModelWorker
 
@@ -54,6 +55,10 @@ class DesktopApp(QObject):
         self.window = MainWindow(settings, self.store, self.worker)
         self.window.setWindowIcon(app_icon())
         self.window.settings_changed.connect(self._settings_changed)
+        self.api = ApiService(self.worker, parent=self)  # Settings > Local API
+        self.api.status_changed.connect(lambda text, _ok: self.window.show_message(text))
+        self.window.api = self.api
+        self.window.statusBar().addPermanentWidget(self.api.indicator)
         apply_theme(qapp, settings.theme)
         self.notices = [n for n in (notice, store_notice or self.store.notice) if n]
         self.server = InstanceServer(parent=self)
@@ -93,6 +98,7 @@ class DesktopApp(QObject):
         self.hotkey = GlobalHotkey(self)
         self.hotkey.activated.connect(self.window.start_snip)
         self._register_hotkey(self.window.settings.hotkey)
+        self.api.apply(self.window.settings)  # after the model load was queued
 
     def _tell_still_running(self) -> None:
         if not self._told_still_running:  # once per session is enough
@@ -113,6 +119,7 @@ class DesktopApp(QObject):
         apply_theme(self.qapp, settings.theme)
         if self.hotkey is not None:
             self._register_hotkey(settings.hotkey)
+        self.api.apply(settings)
 
     def handle_command(self, command: str) -> None:
         """A command from `texsnap snip` (or a second launch)."""
@@ -131,6 +138,7 @@ class DesktopApp(QObject):
         if self.tray is not None:
             self.tray.hide()
         self.server.close()
+        self.api.shutdown()  # before the worker: API requests in flight get their answer
         self.worker.stop()
         self.store.close()
 

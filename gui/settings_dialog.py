@@ -1,4 +1,9 @@
-"""The Settings dialog: edits a copy of ``core.settings.Settings``; the caller saves it."""
+"""The Settings dialog: edits a copy of ``core.settings.Settings``; the caller saves it.
+
+Two tabs: General, and Local API (``gui.api_service``): the switch, port and allowed web
+origins, the access token (shown, copied or replaced on request only: reading it may ask the
+keyring) and a live status line (running on http://127.0.0.1:PORT, or why not).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,12 @@ import dataclasses
 from pathlib import Path
 
 from core import paths
+from core.errors import SettingsError
 from core.formats import COPY_FORMATS
-from core.settings import BEAM_RANGE, DEVICES, THEMES, Settings
+from core.settings import BEAM_RANGE, DEVICES, PORT_RANGE, THEMES, Settings, normalize_origin
+from gui.errors import user_message
 from gui.qt import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDesktopServices,
@@ -22,8 +30,11 @@ from gui.qt import (
     QKeySequenceEdit,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
+    Qt,
+    QTabWidget,
     QUrl,
     QVBoxLayout,
     QWidget,
@@ -52,7 +63,7 @@ def _combo(items: dict[str, str], current: str) -> QComboBox:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, parent: QWidget | None = None, api=None):
         super().__init__(parent)
         self.setWindowTitle("TeXSnap settings")
         self.original = settings
@@ -90,15 +101,31 @@ class SettingsDialog(QDialog):
         form.addRow("Settings file", self._open_row(paths.settings_path(ensure=False)))
         note = QLabel("A new data folder is used after TeXSnap restarts.")
         note.setEnabled(False)
+        general = QWidget()
+        general_layout = QVBoxLayout(general)
+        general_layout.addLayout(form)
+        general_layout.addWidget(note)
+        general_layout.addStretch(1)
+        self.api = ApiSettings(s, api)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, "General")
+        self.tabs.addTab(self.api, "Local API")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
+        layout.addWidget(self.tabs)
         layout.addWidget(buttons)
+
+    def accept(self) -> None:
+        """Close only with settings that can be saved (a bad origin keeps the dialog open)."""
+        if self.api.origin_problem():
+            self.tabs.setCurrentWidget(self.api)
+            self.api.origins.setFocus()
+            return
+        super().accept()
 
     def _data_row(self) -> QWidget:
         row = QWidget()
@@ -143,6 +170,155 @@ class SettingsDialog(QDialog):
             live_recognition_delay_ms=self.delay.value(),
             pen_width=float(self.pen_width.value()),
             data_dir=self.data_dir.text().strip(),
+            **self.api.values(),
+        )
+
+
+class ApiSettings(QWidget):
+    """The Local API tab. ``api`` is the app's ``gui.api_service.ApiService`` (None in a
+    dialog opened without one: the token then comes from ``core.secrets`` directly)."""
+
+    def __init__(self, s: Settings, api=None):
+        super().__init__()
+        self.service = api
+        self.enabled = QCheckBox("Let editors and scripts on this computer use TeXSnap")
+        self.enabled.setChecked(s.api_enabled)
+        self.port = QSpinBox(minimum=PORT_RANGE[0], maximum=PORT_RANGE[1], value=s.api_port)
+        self.port.setToolTip("The API listens on 127.0.0.1 (this computer only) at this port.")
+        self.origins = QLineEdit(", ".join(s.api_allowed_origins))
+        self.origins.setPlaceholderText("none (recommended); e.g. app://obsidian.md")
+        self.origins.setToolTip(
+            "Web pages and web-based apps allowed to call the API, separated by commas.\n"
+            "Requests from any other web page are refused."
+        )
+        self.origins.textChanged.connect(lambda _t: self.origin_problem())
+        self.token = QLineEdit(readOnly=True, placeholderText="hidden")
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.show_token = QPushButton("Show", checkable=True, toggled=self._show_token)
+        self.copy_token = QPushButton("Copy", clicked=self._copy_token)
+        self.rotate = QPushButton("New token…", clicked=self._rotate_token)
+        self.token_note = QLabel(wordWrap=True)
+        self.problem = QLabel(wordWrap=True)
+        self.problem.setStyleSheet("color: #c62828")
+        self.problem.hide()
+        self.status = QLabel(wordWrap=True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.example = QLabel(wordWrap=True)
+        self.example.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.port.valueChanged.connect(self._update_example)
+        form = QFormLayout(self)
+        form.addRow("", self.enabled)
+        form.addRow("Port", self.port)
+        form.addRow("Allowed web origins", self.origins)
+        form.addRow("", self.problem)
+        form.addRow("Access token", self._token_row())
+        form.addRow("", self.token_note)
+        form.addRow("Status", self.status)
+        form.addRow("Try it", self.example)
+        self._update_example()
+        self._set_status(api.status if api else "Takes effect when the settings are saved.", True)
+        if api is not None:
+            api.status_changed.connect(self._set_status)
+
+    def _token_row(self) -> QWidget:
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.token, 1)
+        for button in (self.show_token, self.copy_token, self.rotate):
+            box.addWidget(button)
+        return row
+
+    # ---- values -------------------------------------------------------------------------
+    def _parsed_origins(self) -> tuple[list[str], str | None]:
+        """(valid origins, normalized and without repeats; the first problem or None)."""
+        origins, problem = [], None
+        for part in self.origins.text().replace("\n", ",").split(","):
+            if not part.strip():
+                continue
+            try:
+                origin = normalize_origin(part)
+            except SettingsError as exc:
+                problem = problem or str(exc)
+                continue
+            if origin not in origins:
+                origins.append(origin)
+        return origins, problem
+
+    def origin_problem(self) -> str | None:
+        """Show, and return, what is wrong with the origins field (None when fine)."""
+        problem = self._parsed_origins()[1]
+        self.problem.setText(problem or "")
+        self.problem.setVisible(problem is not None)
+        return problem
+
+    def values(self) -> dict:
+        return {
+            "api_enabled": self.enabled.isChecked(),
+            "api_port": self.port.value(),
+            "api_allowed_origins": self._parsed_origins()[0],
+        }
+
+    # ---- token --------------------------------------------------------------------------
+    def _token_info(self, rotate: bool = False):
+        """The stored token (or a new one), or None after telling why it is unavailable."""
+        try:
+            if self.service is not None:
+                return self.service.rotate_token() if rotate else self.service.token_info()
+            from core import secrets
+
+            return secrets.rotate_token() if rotate else secrets.load_token()
+        except Exception as exc:  # noqa: BLE001 - keyring or file trouble: say so
+            self.token_note.setText(f"The token is unavailable: {user_message(exc)}")
+            return None
+
+    def _reveal(self, info) -> None:
+        self.token.setText(info.token)
+        note = f"Stored in {info.where}."
+        self.token_note.setText(f"{note} {info.warning}" if info.warning else note)
+
+    def _show_token(self, shown: bool) -> None:
+        if shown and not self.token.text():
+            info = self._token_info()
+            if info is None:
+                self.show_token.setChecked(False)
+                return
+            self._reveal(info)
+        mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        self.token.setEchoMode(mode)
+        self.show_token.setText("Hide" if shown else "Show")
+
+    def _copy_token(self) -> None:
+        info = self._token_info()
+        if info is not None:
+            self._reveal(info)
+            QApplication.clipboard().setText(info.token)
+            self.token_note.setText(self.token_note.text() + " Copied to the clipboard.")
+
+    def _rotate_token(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            "New API token",
+            "Make a new access token? Editors and scripts that use the current one will "
+            "have to be given the new one.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        info = self._token_info(rotate=True)
+        if info is not None:
+            self._reveal(info)
+            self.token_note.setText(self.token_note.text() + " A new token was made.")
+
+    # ---- status -------------------------------------------------------------------------
+    def _set_status(self, text: str, ok: bool) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("" if ok else "color: #c62828")
+
+    def _update_example(self) -> None:
+        # the token stays out of this label: screenshots of the dialog must not leak it
+        self.example.setText(
+            'curl -H "Authorization: Bearer $(texsnap token)" --data-binary @formula.png '
+            f"http://127.0.0.1:{self.port.value()}/v1/recognize"
         )
 
 

@@ -4,6 +4,10 @@
   swaps go through the same queue as recognitions and can never race them.
 * A newer recognition supersedes a *pending* one (the user snipped again before the first
   one started); the running one is never interrupted, its result still arrives.
+* Requests of the local API (``RecognizeRequest.future`` set, see ``gui.api_service``) share
+  this worker and so the app's one model, but are never superseded and never shown: each is
+  answered through its future, completed on this thread, so an API client gets its answer
+  even while the GUI thread is busy. Their number is bounded (``submit(limit=...)``).
 * Results and errors arrive by signals on a separate ``WorkerSignals`` object that lives in
   the GUI thread; the receiving slots therefore run in the GUI thread.
 * ``stop()`` is cooperative: the loop finishes the current request and returns; we never
@@ -19,10 +23,13 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import ModelError
+from core.model_worker import Busy
 from gui.qt import QObject, QThread, Signal
 
 log = logging.getLogger(__name__)
@@ -39,6 +46,22 @@ class RecognizeRequest:
     alternatives: int = 3
     context: dict = field(default_factory=dict)
     id: int = field(default_factory=lambda: next(_ids))
+    # set for API requests: answered through it, never superseded, no GUI signal
+    future: Future | None = field(default=None, repr=False)
+
+
+def _supersedable(request) -> bool:
+    return not (isinstance(request, RecognizeRequest) and request.future is not None)
+
+
+def _refuse(request, exc: Exception) -> None:
+    """Answer a queued API request that will not run (shutting down)."""
+    future = getattr(request, "future", None)
+    if future is not None:
+        try:
+            future.set_exception(exc)
+        except InvalidStateError:  # its client already gave up
+            pass
 
 
 @dataclass
@@ -124,24 +147,54 @@ class ModelWorker(QThread):
     def model_ready(self) -> bool:
         return self._model is not None
 
-    def submit(self, request: RecognizeRequest | LoadRequest) -> Any:
-        """Queue a request; a pending request of the same kind is superseded. Returns it."""
+    def submit(self, request: RecognizeRequest | LoadRequest, limit: int | None = None) -> Any:
+        """Queue a request; a pending request of the same kind is superseded. Returns it.
+
+        API requests (with a ``future``) neither supersede nor get superseded; with
+        ``limit``, Busy is raised when that many of them are already waiting. Those may be
+        submitted from any thread, once the worker runs (``start()`` is the GUI's call).
+        """
         dropped = []
         with self._cond:
             if self._stopping:
+                _refuse(request, Busy("TeXSnap is closing."))
                 return request
+            if limit is not None and self._waiting_api() >= limit:
+                raise Busy(
+                    f"The recognizer is busy ({limit} requests are waiting). Try again in a moment."
+                )
             for old in list(self._queue):
-                if type(old) is type(request):
+                if type(old) is type(request) and _supersedable(old) and _supersedable(request):
                     self._queue.remove(old)
                     dropped.append(old)
-            self._queue.append(request)
+            self._enqueue(request)
             self._cond.notify()
         for old in dropped:
             if isinstance(old, RecognizeRequest):
                 self.signals.superseded.emit(old)
-        if not self.isRunning():
+        if not self.isRunning() and _supersedable(request):
             self.start()
         return request
+
+    def _enqueue(self, request) -> None:
+        """Append; but the user's own recognition goes ahead of API requests waiting at the
+        end (never ahead of a model load), so a script flooding the API cannot make the
+        window wait for a whole queue of API work. Only one such request waits at a time (a
+        newer one supersedes it), so API requests are never starved."""
+        pos = len(self._queue)
+        if isinstance(request, RecognizeRequest) and _supersedable(request):
+            while pos > 0 and not _supersedable(self._queue[pos - 1]):
+                pos -= 1
+        self._queue.insert(pos, request)
+
+    def _waiting_api(self) -> int:
+        return sum(not _supersedable(r) for r in self._queue)
+
+    @property
+    def waiting_api(self) -> int:
+        """API requests waiting (not yet running): for the API's health answer."""
+        with self._cond:
+            return self._waiting_api()
 
     def recognize(self, image, **kwargs) -> RecognizeRequest:
         return self.submit(RecognizeRequest(image=image, **kwargs))
@@ -157,8 +210,11 @@ class ModelWorker(QThread):
         """Drop pending work, let the running request finish, wait for the thread to end."""
         with self._cond:
             self._stopping = True
+            dropped = list(self._queue)
             self._queue.clear()
             self._cond.notify_all()
+        for request in dropped:
+            _refuse(request, Busy("TeXSnap is closing."))
         if self.isRunning():
             return self.wait(timeout_ms)
         return True
@@ -219,9 +275,10 @@ class ModelWorker(QThread):
         self.signals.model_ready.emit(request, info)
 
     def _serve_recognize(self, request: RecognizeRequest) -> None:
+        if request.future is not None:
+            self._serve_api(request, request.future)
+            return
         if self._model is None:
-            from core.errors import ModelError
-
             self.signals.error.emit(request, ModelError("The recognition model is not loaded."))
             return
         try:
@@ -232,3 +289,18 @@ class ModelWorker(QThread):
             self.signals.error.emit(request, exc)
             return
         self.signals.result.emit(request, result)
+
+    def _serve_api(self, request: RecognizeRequest, future: Future) -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # its HTTP client timed out while it waited: do not spend the model on it
+        if self._model is None:
+            future.set_exception(ModelError("The recognition model is not loaded."))
+            return
+        try:
+            result = self._model.recognize(
+                request.image, beam=request.beam, alternatives=request.alternatives
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting API request
+            future.set_exception(exc)
+            return
+        future.set_result(result)

@@ -146,7 +146,7 @@ def test_background_server_for_the_desktop_app(fake):
         r = httpx.post(f"http://127.0.0.1:{port}/v1/recognize", content=png_bytes(), headers=AUTH)
         assert r.status_code == 200 and r.json()["latex"] == "w160h60bNone"
         busy = BackgroundServer(app, port=port)
-        with pytest.raises(OSError, match="could not listen"):
+        with pytest.raises(OSError, match=f"Port {port} on 127.0.0.1 is already in use"):
             busy.start()
     finally:
         assert server.stop()
