@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.worker = worker
         self.current: CurrentInput | None = None
         self.hide_to_tray = False  # set by the app when a tray icon is shown
+        self.api = None  # gui.api_service.ApiService, set by the app
         self._latest_request = None
         self._draw_entry_id: int | None = None  # history entry of the drawing on the pad
         self.snipper = Snipper(self)
@@ -207,7 +208,7 @@ class MainWindow(QMainWindow):
         return True
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self)
+        dialog = SettingsDialog(self.settings, self, api=self.api)
         if dialog.exec():
             if self.save_settings(dialog.settings()):
                 self.show_message("Settings saved.")
