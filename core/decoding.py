@@ -128,8 +128,10 @@ def _beam_one(model, cross, mask, beam, max_len, n_best, alpha) -> list[Hypothes
             if len(new_seqs) == beam:
                 break
         best_live = max(new_scores) / penalty(step + 1) if new_scores else float("-inf")
-        best_done = max((h.logprob / penalty(len(h.ids) + 1) for h in finished), default=None)
-        if not new_seqs or (len(finished) >= n_best and best_done >= best_live):
+        done = sorted((h.logprob / penalty(len(h.ids) + 1) for h in finished), reverse=True)
+        # stop once the n_best-th finished hypothesis beats every live one: stopping when
+        # only the best does would drop better alternatives that are still being built
+        if not new_seqs or (len(done) >= n_best and done[n_best - 1] >= best_live):
             break
         _reorder(caches, torch.tensor(parents, device=device))
         seqs, probs = new_seqs, new_probs
