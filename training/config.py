@@ -41,6 +41,7 @@ class TrainConfig:
     log_every: int = 20
     threads: int = 0  # CPU threads for torch (0 = all cores)
     vocab_min_count: int = 3
+    vocab_corpus: bool = False  # also count tokens of ../shared/data/formulas (base model)
     model: dict = field(default_factory=dict)  # ModelConfig fields
 
     def model_config(self, vocab_size: int) -> ModelConfig:

@@ -122,6 +122,12 @@ class Trainer:
         path = self.out / "vocab.json"
         if path.exists():
             return Vocab(json.loads(path.read_text()))
+        if self.cfg.vocab_corpus:
+            # the whole formula corpus, not just the shards built so far: later runs that add
+            # data can continue from this model without unknown tokens
+            from training.data.sources import load_formulas
+
+            labels = [*labels, *load_formulas(split="train")]
         vocab = Vocab.build(labels, min_count=self.cfg.vocab_min_count)
         if self.dist.main:
             self.out.mkdir(parents=True, exist_ok=True)
