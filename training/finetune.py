@@ -24,7 +24,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -36,165 +35,10 @@ from core.model import Im2Latex
 from training.batches import TrainData
 from training.config import TrainConfig
 from training.data.shards import read_shards, write_shard
-from training.replay import REGRESSION_SIZE, regression_set, replay_set
+from training.finetune_plan import Options, Preset, Progress, Report, judge
+from training.replay import regression_set, replay_set
 from training.trainer import evaluate_slices, lr_at, param_groups
-from training.user_data import heldout_split, prepare, read_examples
-
-REGRESSION_TOLERANCE = 0.01  # the regression set may lose at most one point
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    steps: int
-    lr: float  # peak; base training peaks at 1e-3
-    warmup: int
-    batch_pixels: int
-    max_batch: int
-    evals: int  # held-out evaluations during training (points on the live plot)
-    replay_ratio: float = 1.0  # replay samples per training correction
-    max_replay: int = 400
-    label_smoothing: float = 0.1
-    weight_decay: float = 0.01
-    clip: float = 1.0
-
-    @property
-    def label(self) -> str:
-        return PRESET_LABELS[self.name]
-
-
-PRESETS = {
-    # ~4 minutes of training on 2 laptop cores for a base-sized model
-    "quick": Preset(
-        "quick", steps=160, lr=1e-4, warmup=10, batch_pixels=150_000, max_batch=16, evals=4
-    ),
-    "thorough": Preset(
-        "thorough", steps=600, lr=1e-4, warmup=30, batch_pixels=250_000, max_batch=24, evals=8
-    ),
-}
-PRESET_LABELS = {
-    "quick": "Quick (a few minutes)",
-    "thorough": "Thorough (about four times longer, for a few hundred corrections or more)",
-}
-# Seconds per training step and per evaluated image, measured with the base architecture
-# (2 CPU cores; one H100). Used only for the estimate shown before a run starts.
-STEP_SECONDS = {"cpu": 1.3, "cuda": 0.06, "mps": 0.25}
-EVAL_SECONDS = {"cpu": 0.06, "cuda": 0.004, "mps": 0.02}
-
-
-@dataclass
-class Options:
-    preset: str = "quick"
-    device: str = "auto"
-    seed: int = 0
-    regression_size: int = REGRESSION_SIZE
-    steps: int | None = None  # overrides the preset (tests, experiments)
-
-    def resolved(self) -> Preset:
-        if self.preset not in PRESETS:
-            raise DatasetError(f"Unknown preset {self.preset!r}: choose {' or '.join(PRESETS)}.")
-        p = PRESETS[self.preset]
-        if self.steps is not None:
-            p = Preset(**{**asdict(p), "steps": max(1, int(self.steps))})
-        return p
-
-
-@dataclass
-class Progress:
-    phase: str  # prepare | before | train | after | save
-    done: int = 0
-    total: int = 0
-    loss: float | None = None
-    heldout: float | None = None  # exact match on the held-out corrections, at eval points
-    elapsed: float = 0.0
-    eta: float | None = None  # seconds left in the whole run
-    message: str = ""
-
-
-@dataclass
-class Report:
-    model_dir: str
-    name: str
-    before: dict  # {"user": summary, "regression": summary} of the model in use
-    after: dict  # same for the fine-tuned model
-    recommended: bool
-    reason: str
-    train_samples: int
-    heldout_samples: int
-    replay_samples: int
-    steps: int
-    preset: str
-    device: str
-    seconds: float
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Report:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
-    def rows(self) -> list[tuple[str, float, float]]:
-        """(what, before, after) exact-match rows of the report."""
-        u, r = self.before["user"], self.before["regression"]
-        return [
-            (
-                f"Your held-out corrections ({u['n']})",
-                u["exact_match"],
-                self.after["user"]["exact_match"],
-            ),
-            (
-                f"Printed regression set ({r['n']})",
-                r["exact_match"],
-                self.after["regression"]["exact_match"],
-            ),
-        ]
-
-    def to_text(self) -> str:
-        lines = [
-            "| Exact match | Model in use | Fine-tuned |",
-            "|---|---:|---:|",
-            *(f"| {what} | {b:.1%} | {a:.1%} |" for what, b, a in self.rows()),
-            "",
-            f"Trained on {self.train_samples} corrections + {self.replay_samples} replay "
-            f"samples, {self.steps} steps ({self.preset}) on {self.device} "
-            f"in {self.seconds / 60:.1f} min.",
-            f"Saved as {self.name} ({self.model_dir}).",
-            ("Recommended: " if self.recommended else "Not recommended: ") + self.reason,
-        ]
-        if self.warnings:
-            lines.append(f"{len(self.warnings)} correction(s) skipped:")
-            lines += [f"  - {w}" for w in self.warnings[:20]]
-        return "\n".join(lines)
-
-
-def judge(before: dict, after: dict) -> tuple[bool, str]:
-    """Whether to offer the fine-tuned model, and why, in a sentence for the user."""
-    ub, ua = before["user"]["exact_match"], after["user"]["exact_match"]
-    rb, ra = before["regression"]["exact_match"], after["regression"]["exact_match"]
-    if ua <= ub:
-        return False, (
-            f"it does not read your held-out corrections better ({ua:.1%} vs {ub:.1%}). "
-            "More corrections, or the thorough preset, may help."
-        )
-    if ra < rb - REGRESSION_TOLERANCE - 1e-9:
-        return False, (
-            f"it reads printed formulas worse ({ra:.1%} vs {rb:.1%}, more than one point lost)."
-        )
-    return True, (
-        f"your held-out corrections go from {ub:.1%} to {ua:.1%}, printed formulas from "
-        f"{rb:.1%} to {ra:.1%}."
-    )
-
-
-def estimate_seconds(options: Options, n_corrections: int, device: str = "cpu") -> float:
-    """A rough duration of a whole run, for the Fine-tune button before it starts."""
-    p = options.resolved()
-    kind = device if device in STEP_SECONDS else "cpu"
-    held = max(3, n_corrections // 5)
-    evals = 2 * (held + options.regression_size) + p.evals * held
-    return p.steps * STEP_SECONDS[kind] + evals * EVAL_SECONDS[kind] + 20
+from training.user_data import heldout_indices, prepare, read_examples
 
 
 class _Clock:
@@ -281,13 +125,17 @@ class _Run:
     def data(self, dataset: Path, start: LoadedModel, tmp: Path):
         vocab, max_len, cfg = start.vocab, start.model.cfg.max_len, start.preprocess
         examples, warnings = read_examples(dataset)
-        train_ex, held_ex = heldout_split(examples)
+        kept, images, labels, bad = prepare(examples, vocab, max_len, cfg)
+        warnings += bad
+        held_idx = heldout_indices(kept)  # split what is usable, so held-out is never empty
         self.check()
-        parts = {}
-        for name, exs in (("user-train", train_ex), ("user-heldout", held_ex)):
-            images, labels, bad = prepare(exs, vocab, max_len, cfg)
-            warnings += bad
-            parts[name] = (images, labels)
+        parts = {
+            name: ([images[i] for i in idx], [labels[i] for i in idx])
+            for name, idx in (
+                ("user-train", [i for i in range(len(kept)) if i not in held_idx]),
+                ("user-heldout", sorted(held_idx)),
+            )
+        }
         n_train = len(parts["user-train"][1])
         if n_train < 1 or not parts["user-heldout"][1]:
             raise DatasetError(
@@ -305,15 +153,10 @@ class _Run:
         )
         for name, (images, labels) in parts.items():
             write_shard(tmp / f"{name}.npz", images, labels, ["user"] * len(labels))
-        files = {"train": [tmp / "user-train.npz"], "heldout": [tmp / "user-heldout.npz"]}
-        for name, shard in (("replay", replay), ("regression", regression)):
-            write_shard(tmp / f"{name}.npz", [shard.image(i) for i in range(len(shard))],
-                        shard.labels, shard.sources)  # fmt: skip
-        files["train"].append(tmp / "replay.npz")
-        files["heldout"].append(tmp / "regression.npz")
-        train = TrainData(read_shards(files["train"]), vocab, max_len)
-        held = TrainData(read_shards(files["heldout"]), vocab, max_len)
-        return train, held, len(replay), warnings
+        train = TrainData(read_shards([tmp / "user-train.npz", replay]), vocab, max_len)
+        held = TrainData(read_shards([tmp / "user-heldout.npz", regression]), vocab, max_len)
+        n_replay = sum(s == "printed" for s in train.shard.sources)
+        return train, held, n_replay, warnings
 
     def evaluate(self, loaded: LoadedModel, held: TrainData, phase: str) -> dict:
         what = "the model in use" if phase == "before" else "the fine-tuned model"

@@ -31,7 +31,8 @@ def register(subparsers) -> None:
     ft.add_argument(
         "--from", dest="start", default="base", metavar="NAME", help="model to start from"
     )
-    ft.add_argument("--steps", type=int, help=argparse.SUPPRESS)
+    ft.add_argument("--steps", type=int, help=argparse.SUPPRESS)  # tests, experiments
+    ft.add_argument("--regression-size", type=int, default=200, help=argparse.SUPPRESS)
     ft.add_argument("--use", action="store_true", help="switch to it when it is recommended")
     ft.add_argument("--json", action="store_true", help="print the report as JSON")
     ft.set_defaults(func=run_finetune)
@@ -64,7 +65,8 @@ def run_finetune(args) -> int:
     from core.paths import user_models_dir
     from core.settings import load_settings
     from training import model_store
-    from training.finetune import Options, finetune
+    from training.finetune import finetune
+    from training.finetune_plan import Options
 
     try:
         settings = load_settings()[0]
@@ -72,7 +74,9 @@ def run_finetune(args) -> int:
         current = model_store.model_dir(settings.model)
         out = Path(args.out) if args.out else None
         out = out or user_models_dir() / model_store.new_version_name()
-        options = Options(preset=args.preset, device=args.device, steps=args.steps)
+        options = Options(
+            args.preset, args.device, steps=args.steps, regression_size=max(1, args.regression_size)
+        )
         with tempfile.TemporaryDirectory(prefix="texsnap-corrections-") as tmp:
             dataset = args.dataset or _export_corrections(Path(tmp) / "corrections.zip")
             report = finetune(dataset, start, current, out, options, progress=_print_progress)

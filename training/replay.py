@@ -26,11 +26,12 @@ from core.errors import DatasetError
 from core.preprocess import PreprocessConfig
 from core.vocab import Vocab
 from training.data.build import printed_sample
-from training.data.shards import Shard, read_shard, write_shard
+from training.data.shards import read_shard, write_shard
+from training.data.sources import generate_formula
+from training.finetune_plan import REGRESSION_SIZE
 
 REGRESSION_SEED = "texsnap-regression/1"
 REPLAY_SEED = "texsnap-replay/1"
-REGRESSION_SIZE = 200
 MAX_TRIES = 5  # renders per kept sample before giving up (mathtext refuses a few formulas)
 
 
@@ -41,8 +42,9 @@ def printed_set(
     vocab: Vocab | None = None,
     progress: Callable[[int, int], None] | None = None,
     max_len: int = 256,
-) -> Shard:
-    """``n`` printed samples (source ``printed``) drawn from ``seed``; cached on disk.
+) -> Path:
+    """A shard file of ``n`` printed samples (source ``printed``) drawn from ``seed``; it is
+    rendered once and then read from the cache.
 
     With ``vocab``, formulas using a token outside it, or longer than ``max_len`` tokens, are
     passed over (the model could not learn or be judged on them), which keeps the set
@@ -52,15 +54,19 @@ def printed_set(
     path = _cache_path(n, seed, cfg, vocab, max_len)
     if path.exists():
         try:
-            return read_shard(path)
+            read_shard(path)
+            return path
         except DatasetError:
             path.unlink(missing_ok=True)  # a damaged cache is rebuilt, never trusted
     rng = random.Random(seed)
+    # formulas are checked before they are drawn: drawing is the slow part
+    pool = [generate_formula(rng) for _ in range(n * MAX_TRIES)]
+    pool = tuple(f for f in pool if vocab is None or _fits(f, vocab, max_len))
     samples: list[tuple] = []
     tries = 0
     while len(samples) < n and tries < n * MAX_TRIES:
         tries += 1
-        s = printed_sample((), rng, cfg)
+        s = printed_sample(pool, rng, cfg)
         if s is None or (vocab is not None and not _fits(s[1], vocab, max_len)):
             continue
         samples.append(s)
@@ -68,7 +74,7 @@ def printed_set(
             progress(len(samples), n)
     samples.sort(key=lambda s: (s[0].shape[1], s[0].shape[0]))
     write_shard(path, [s[0] for s in samples], [s[1] for s in samples], ["printed"] * len(samples))
-    return read_shard(path)
+    return path
 
 
 def regression_set(cfg: PreprocessConfig, vocab: Vocab | None = None, n=REGRESSION_SIZE, **kw):
@@ -76,7 +82,7 @@ def regression_set(cfg: PreprocessConfig, vocab: Vocab | None = None, n=REGRESSI
     return printed_set(n, REGRESSION_SEED, cfg, vocab, **kw)
 
 
-def replay_set(n: int, cfg: PreprocessConfig, vocab: Vocab | None = None, **kw) -> Shard:
+def replay_set(n: int, cfg: PreprocessConfig, vocab: Vocab | None = None, **kw) -> Path:
     """``n`` base-domain samples mixed into every fine-tune against forgetting."""
     return printed_set(n, REPLAY_SEED, cfg, vocab, **kw)
 

@@ -109,11 +109,11 @@ def _hash_percent(data: bytes) -> tuple[int, bytes]:
     return int.from_bytes(digest[:4], "big") % 100, digest
 
 
-def heldout_split(
+def heldout_indices(
     examples: list[Example], percent: int = HELDOUT_PERCENT, minimum: int = MIN_HELDOUT
-) -> tuple[list[Example], list[Example]]:
-    """(train, held-out): images whose hash falls under ``percent``, topped up to ``minimum``
-    with the lowest hashes. Identical images always share a side."""
+) -> set[int]:
+    """Indices of the held-out examples: images whose hash falls under ``percent``, topped
+    up to ``minimum`` with the lowest hashes. Identical images always share a side."""
     if len(examples) < MIN_EXAMPLES:
         raise DatasetError(
             f"Fine-tuning needs at least {MIN_EXAMPLES} corrections; "
@@ -125,15 +125,22 @@ def heldout_split(
         if len(held) >= minimum:
             break
         held.add(i)
+    return held
+
+
+def heldout_split(examples: list[Example], **kw) -> tuple[list[Example], list[Example]]:
+    """(train, held-out) lists; see :func:`heldout_indices`."""
+    held = heldout_indices(examples, **kw)
     train = [e for i, e in enumerate(examples) if i not in held]
     return train, [e for i, e in enumerate(examples) if i in held]
 
 
 def prepare(
     examples: list[Example], vocab: Vocab, max_len: int, cfg: PreprocessConfig
-) -> tuple[list[np.ndarray], list[str], list[str]]:
-    """Ink maps and canonical labels of the usable ``examples``; (images, labels, warnings)."""
-    images, labels, warnings = [], [], []
+) -> tuple[list[Example], list[np.ndarray], list[str], list[str]]:
+    """The usable ``examples`` with their ink maps and canonical labels, and a warning for
+    each one left out: (examples, images, labels, warnings)."""
+    kept, images, labels, warnings = [], [], [], []
     for ex in examples:
         try:
             label = canonicalize(ex.latex)
@@ -154,6 +161,7 @@ def prepare(
         except TeXSnapError as exc:
             warnings.append(f"Skipped {ex.key}: {exc}")
             continue
+        kept.append(ex)
         images.append(ink)
         labels.append(label)
-    return images, labels, warnings
+    return kept, images, labels, warnings

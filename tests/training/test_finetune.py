@@ -1,0 +1,230 @@
+"""Fine-tuning on the user's corrections: data handling, a few real steps, cancel, pause, CLI."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from core.errors import Cancelled, DatasetError
+from core.preprocess import PreprocessConfig
+from core.vocab import Vocab
+from training.finetune_plan import Options, judge
+from training.user_data import Example, heldout_split, inkml_truth, prepare, read_examples
+
+FORMULAS = ["x^{2}", "a+b", "\\frac{1}{2}", "y_{3}", "\\alpha", "c-d", "\\sqrt{x}", "2x"]
+FORMULAS += ["e^{x}", "\\pi r", "k=1", "m n", "z^{5}"]
+FAST = Options(device="cpu", steps=2, regression_size=4)
+
+
+def make_dataset(folder: Path, corrupt: bool = True) -> Path:
+    """Rendered corrections plus one corrupt image, one missing and one unknown command."""
+    from core.render import render_png
+
+    (folder / "images").mkdir(parents=True)
+    lines = []
+    for i, f in enumerate(FORMULAS):
+        (folder / "images" / f"{i}.png").write_bytes(render_png(f, dpi=110))
+        lines.append(f"{i}.png\t{f}")
+    if corrupt:
+        (folder / "images" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+        lines += ["corrupt.png\tx+1", "missing.png\ty", "0.png\t\\notacommand x"]
+    (folder / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("corrections"))
+
+
+@pytest.fixture(autouse=True)
+def _shared_render_cache(tmp_path_factory, monkeypatch):
+    """Replay and regression renders are cached; share the cache across this module."""
+    root = Path(tmp_path_factory.getbasetemp()) / "finetune-render-cache"
+    monkeypatch.setenv("TEXSNAP_CACHE_DIR", str(root))
+
+
+def fake_examples(n: int) -> list[Example]:
+    return [Example(f"{i}.png", f"image-{i}".encode(), "x") for i in range(n)]
+
+
+# ---- data ---------------------------------------------------------------------------------
+
+
+def test_heldout_split_is_deterministic_about_a_fifth_and_never_empty():
+    examples = fake_examples(200)
+    train, held = heldout_split(examples)
+    assert (train, held) == heldout_split(list(examples))
+    assert 25 <= len(held) <= 55 and len(train) + len(held) == 200
+    assert not {e.key for e in train} & {e.key for e in held}
+    train, held = heldout_split(fake_examples(10))
+    assert len(held) >= 3 and len(train) >= 5
+
+
+def test_identical_images_land_on_the_same_side():
+    examples = fake_examples(40) + [Example("dup.png", b"image-3", "y")]
+    train, held = heldout_split(examples)
+    side = "held" if any(e.image == b"image-3" for e in held) else "train"
+    group = held if side == "held" else train
+    assert sum(e.image == b"image-3" for e in group) == 2
+
+
+def test_too_few_corrections_is_a_clear_error():
+    with pytest.raises(DatasetError, match="at least 10"):
+        heldout_split(fake_examples(4))
+
+
+def test_corrupt_images_and_unknown_symbols_are_skipped_with_a_warning(dataset):
+    examples, warnings = read_examples(dataset)
+    assert any("missing.png" in w for w in warnings)
+    kept, images, labels, bad = prepare(examples, Vocab.build([]), 64, PreprocessConfig())
+    assert len(kept) == len(images) == len(labels) == len(FORMULAS)
+    assert any("corrupt.png" in w for w in bad)
+    assert any("\\notacommand" in w for w in bad)
+
+
+def test_inkml_files_with_ground_truth_are_read(tmp_path):
+    from core.ink import Point, Stroke, to_inkml
+
+    strokes = [Stroke([Point(0, 0), Point(20, 30), Point(40, 0)]), Stroke([Point(50, 10)] * 2)]
+    ink = to_inkml(strokes)
+    with_truth = ink.replace(
+        "<definitions>", '<annotation type="truth">$x^2$</annotation><definitions>'
+    )
+    (tmp_path / "a.inkml").write_text(with_truth, encoding="utf-8")
+    (tmp_path / "b.inkml").write_text(ink, encoding="utf-8")
+    assert inkml_truth(with_truth) == "x^2"
+    examples, warnings = read_examples(tmp_path)
+    assert [e.latex for e in examples] == ["x^2"] and examples[0].image.startswith(b"\x89PNG")
+    assert len(warnings) == 1 and "b.inkml" in warnings[0]
+
+
+def test_not_a_dataset_is_a_clear_error(tmp_path):
+    with pytest.raises(DatasetError):
+        read_examples(tmp_path / "nothing-here.zip")
+
+
+def test_judge_needs_a_user_gain_and_at_most_one_printed_point_lost():
+    def scores(user, printed):
+        return {"user": {"exact_match": user}, "regression": {"exact_match": printed}}
+
+    assert judge(scores(0.4, 0.9), scores(0.6, 0.895))[0]
+    ok, why = judge(scores(0.4, 0.9), scores(0.6, 0.88))
+    assert not ok and "printed" in why
+    ok, why = judge(scores(0.4, 0.9), scores(0.4, 0.95))
+    assert not ok and "held-out" in why
+
+
+# ---- real runs on the tiny random model ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def finetuned(dataset, random_model_dir, tmp_path_factory):
+    """One real fine-tune (2 steps) shared by the checks below."""
+    from training.finetune import finetune
+
+    out = tmp_path_factory.mktemp("models") / "models" / "ft-test"
+    events = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(
+            "TEXSNAP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "finetune-render-cache")
+        )
+        report = finetune(dataset, random_model_dir, random_model_dir, out, FAST, events.append)
+    return report, events, out
+
+
+@pytest.mark.slow
+def test_finetune_saves_a_loadable_version_and_reports_before_after(finetuned):
+    from core.recognizer import Recognizer
+
+    report, events, out = finetuned
+    assert (out / "model.safetensors").is_file() and (out / "MODEL.md").is_file()
+    rec = Recognizer.from_pretrained(out, device="cpu")
+    assert rec.info["name"] == "ft-test"
+    cfg = rec.loaded.config
+    assert cfg["training"]["kind"] == "finetune" and cfg["training"]["samples"] >= 7
+    assert cfg["metrics"]["finetune"]["after"]["user"]["n"] == report.heldout_samples
+    assert report.heldout_samples >= 3 and report.replay_samples == report.train_samples
+    assert any("corrupt.png" in w for w in report.warnings)
+    phases = [e.phase for e in events]
+    assert phases[0] == "prepare" and "before" in phases and phases[-1] == "save"
+    train = [e for e in events if e.phase == "train"]
+    assert [e.done for e in train] == [1, 2] and all(e.loss > 0 for e in train)
+    assert train[-1].heldout is not None and train[0].eta is not None
+    assert "Exact match" in report.to_text() and report.reason
+
+
+@pytest.mark.slow
+def test_finetuned_version_is_listed_and_can_be_used(finetuned, monkeypatch):
+    from training import model_store
+
+    _, _, out = finetuned
+    monkeypatch.setenv("TEXSNAP_DATA_DIR", str(out.parent.parent))
+    versions = model_store.list_versions()
+    assert [v.name for v in versions] == ["base", "ft-test"]
+    assert (
+        versions[0].active and versions[1].samples >= 7 and "corrections" in versions[1].summary()
+    )
+    assert model_store.use("ft-test").model == "ft-test"
+    assert [v.name for v in model_store.list_versions() if v.active] == ["ft-test"]
+
+
+@pytest.mark.slow
+def test_cancel_mid_way_leaves_no_model_and_the_active_model_unchanged(
+    dataset, random_model_dir, tmp_path
+):
+    from core.settings import load_settings
+    from training.finetune import finetune
+
+    out = tmp_path / "models" / "cancelled"
+    cancel, pause = threading.Event(), threading.Event()
+
+    def on_progress(p):
+        if p.phase == "train" and p.done == 1:
+            pause.set()  # paused: waits without burning time, and still honours a cancel
+            threading.Timer(0.3, cancel.set).start()
+
+    with pytest.raises(Cancelled):
+        finetune(
+            dataset, random_model_dir, random_model_dir, out, Options(device="cpu", steps=50, regression_size=4),
+            on_progress, cancel, pause,
+        )  # fmt: skip
+    assert not out.exists() and not list((tmp_path / "models").glob(".staging-*"))
+    assert load_settings()[0].model == "base"
+
+
+def test_an_existing_output_folder_is_refused(dataset, random_model_dir, tmp_path):
+    from training.finetune import finetune
+
+    with pytest.raises(DatasetError, match="already exists"):
+        finetune(dataset, random_model_dir, random_model_dir, tmp_path, FAST)
+
+
+@pytest.mark.slow
+def test_cli_finetune_prints_the_report_as_json(dataset, random_model_dir, monkeypatch, capsys):
+    from main import main
+
+    monkeypatch.setenv("TEXSNAP_MODEL", str(random_model_dir))
+    args = ["--steps", "1", "--regression-size", "4", "--device", "cpu", "--json"]
+    code = main(["finetune", str(dataset), *args])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    report = json.loads(out.out)
+    assert report["steps"] == 1 and report["used"] is False
+    assert Path(report["model_dir"]).is_dir() and "Scoring the model in use" in out.err
+    assert main(["models", "list", "--json"]) == 0
+    names = [m["name"] for m in json.loads(capsys.readouterr().out)]
+    assert names == ["base", report["name"]]
+
+
+def test_cli_finetune_bad_dataset_is_exit_2(random_model_dir, monkeypatch, capsys, tmp_path):
+    from main import main
+
+    monkeypatch.setenv("TEXSNAP_MODEL", str(random_model_dir))
+    assert main(["finetune", str(tmp_path / "nope.zip"), "--device", "cpu"]) == 2
+    assert "texsnap finetune:" in capsys.readouterr().err
+    assert main(["finetune", "--device", "cpu"]) == 2  # no corrections saved yet
+    assert "no corrections yet" in capsys.readouterr().err

@@ -1,0 +1,169 @@
+"""What a fine-tune run is asked to do and what it reports, without torch: presets, options,
+progress events, the before/after report and the rule that decides whether to offer the new
+model. The GUI imports this on its own thread, so it must stay light.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from core.errors import DatasetError
+
+REGRESSION_SIZE = 200  # printed formulas in the built-in regression set
+
+
+REGRESSION_TOLERANCE = 0.01  # the regression set may lose at most one point
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    steps: int
+    lr: float  # peak; base training peaks at 1e-3
+    warmup: int
+    batch_pixels: int
+    max_batch: int
+    evals: int  # held-out evaluations during training (points on the live plot)
+    replay_ratio: float = 1.0  # replay samples per training correction
+    max_replay: int = 400
+    label_smoothing: float = 0.1
+    weight_decay: float = 0.01
+    clip: float = 1.0
+
+    @property
+    def label(self) -> str:
+        return PRESET_LABELS[self.name]
+
+
+PRESETS = {
+    # ~4 minutes of training on 2 laptop cores for a base-sized model
+    "quick": Preset(
+        "quick", steps=160, lr=1e-4, warmup=10, batch_pixels=150_000, max_batch=16, evals=4
+    ),
+    "thorough": Preset(
+        "thorough", steps=600, lr=1e-4, warmup=30, batch_pixels=250_000, max_batch=24, evals=8
+    ),
+}
+PRESET_LABELS = {
+    "quick": "Quick (a few minutes)",
+    "thorough": "Thorough (about four times longer, for a few hundred corrections or more)",
+}
+# Seconds per training step and per evaluated image, measured with the base architecture
+# (2 CPU cores; one H100). Used only for the estimate shown before a run starts.
+STEP_SECONDS = {"cpu": 1.3, "cuda": 0.06, "mps": 0.25}
+EVAL_SECONDS = {"cpu": 0.06, "cuda": 0.004, "mps": 0.02}
+
+
+@dataclass
+class Options:
+    preset: str = "quick"
+    device: str = "auto"
+    seed: int = 0
+    regression_size: int = REGRESSION_SIZE
+    steps: int | None = None  # overrides the preset (tests, experiments)
+
+    def resolved(self) -> Preset:
+        if self.preset not in PRESETS:
+            raise DatasetError(f"Unknown preset {self.preset!r}: choose {' or '.join(PRESETS)}.")
+        p = PRESETS[self.preset]
+        if self.steps is not None:
+            p = Preset(**{**asdict(p), "steps": max(1, int(self.steps))})
+        return p
+
+
+@dataclass
+class Progress:
+    phase: str  # prepare | before | train | after | save
+    done: int = 0
+    total: int = 0
+    loss: float | None = None
+    heldout: float | None = None  # exact match on the held-out corrections, at eval points
+    elapsed: float = 0.0
+    eta: float | None = None  # seconds left in the whole run
+    message: str = ""
+
+
+@dataclass
+class Report:
+    model_dir: str
+    name: str
+    before: dict  # {"user": summary, "regression": summary} of the model in use
+    after: dict  # same for the fine-tuned model
+    recommended: bool
+    reason: str
+    train_samples: int
+    heldout_samples: int
+    replay_samples: int
+    steps: int
+    preset: str
+    device: str
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Report:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    def rows(self) -> list[tuple[str, float, float]]:
+        """(what, before, after) exact-match rows of the report."""
+        u, r = self.before["user"], self.before["regression"]
+        return [
+            (
+                f"Your held-out corrections ({u['n']})",
+                u["exact_match"],
+                self.after["user"]["exact_match"],
+            ),
+            (
+                f"Printed regression set ({r['n']})",
+                r["exact_match"],
+                self.after["regression"]["exact_match"],
+            ),
+        ]
+
+    def to_text(self) -> str:
+        lines = [
+            "| Exact match | Model in use | Fine-tuned |",
+            "|---|---:|---:|",
+            *(f"| {what} | {b:.1%} | {a:.1%} |" for what, b, a in self.rows()),
+            "",
+            f"Trained on {self.train_samples} corrections + {self.replay_samples} replay "
+            f"samples, {self.steps} steps ({self.preset}) on {self.device} "
+            f"in {self.seconds / 60:.1f} min.",
+            f"Saved as {self.name} ({self.model_dir}).",
+            ("Recommended: " if self.recommended else "Not recommended: ") + self.reason,
+        ]
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} correction(s) skipped:")
+            lines += [f"  - {w}" for w in self.warnings[:20]]
+        return "\n".join(lines)
+
+
+def judge(before: dict, after: dict) -> tuple[bool, str]:
+    """Whether to offer the fine-tuned model, and why, in a sentence for the user."""
+    ub, ua = before["user"]["exact_match"], after["user"]["exact_match"]
+    rb, ra = before["regression"]["exact_match"], after["regression"]["exact_match"]
+    if ua <= ub:
+        return False, (
+            f"it does not read your held-out corrections better ({ua:.1%} vs {ub:.1%}). "
+            "More corrections, or the thorough preset, may help."
+        )
+    if ra < rb - REGRESSION_TOLERANCE - 1e-9:
+        return False, (
+            f"it reads printed formulas worse ({ra:.1%} vs {rb:.1%}, more than one point lost)."
+        )
+    return True, (
+        f"your held-out corrections go from {ub:.1%} to {ua:.1%}, printed formulas from "
+        f"{rb:.1%} to {ra:.1%}."
+    )
+
+
+def estimate_seconds(options: Options, n_corrections: int, device: str = "cpu") -> float:
+    """A rough duration of a whole run, for the Fine-tune button before it starts."""
+    p = options.resolved()
+    kind = device if device in STEP_SECONDS else "cpu"
+    held = max(3, n_corrections // 5)
+    evals = 2 * (held + options.regression_size) + p.evals * held
+    return p.steps * STEP_SECONDS[kind] + evals * EVAL_SECONDS[kind] + 20
