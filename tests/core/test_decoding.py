@@ -95,6 +95,14 @@ def test_beam_returns_the_best_sequences_distinct_and_sorted():
         assert h.logprob == pytest.approx(sum(math.log(p) for p in h.probs), abs=1e-5)
 
 
+def test_padding_and_bos_are_never_output():
+    fond_of_bos = Chain({BOS: {BOS: 0.7, PAD: 0.2, A: 0.1}, A: {BOS: 0.9, EOS: 0.1}})
+    (hyp,) = greedy(fond_of_bos, *no_images())
+    assert hyp.ids == [A] and hyp.finished
+    for h in beam_search(fond_of_bos, *no_images(), beam=3)[0]:
+        assert PAD not in h.ids and BOS not in h.ids
+
+
 def test_beam_one_is_greedy():
     assert beam_search(CHAIN, *no_images(), beam=1)[0][0] == greedy(CHAIN, *no_images())[0]
 
@@ -143,6 +151,7 @@ def greedy_without_cache(model, images, sizes, steps):
     seq = torch.full((images.shape[0], 1), model.cfg.bos_id)
     for _ in range(steps):
         logits = model.decode(seq, cross, mask)[:, -1]
+        logits[:, [model.cfg.pad_id, model.cfg.bos_id]] = float("-inf")  # never output
         seq = torch.cat([seq, logits.argmax(-1, keepdim=True)], 1)
     return seq[:, 1:]
 

@@ -1,0 +1,149 @@
+"""The Recognizer API every front end uses: results, alternatives, confidence, bad input."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core.decoding import Hypothesis
+from core.errors import InvalidImage, ModelError
+from core.recognizer import MAX_BEAM, Recognizer, default_model_dir
+from core.result import Result
+
+
+@pytest.fixture(scope="module")
+def rec(random_model_dir) -> Recognizer:
+    return Recognizer.from_pretrained(random_model_dir, device="cpu")
+
+
+def test_info_describes_the_model(rec, random_model_dir):
+    info = rec.info
+    assert info["name"] == "random-test"
+    assert info["device"] == "cpu" and info["path"] == str(random_model_dir)
+    assert info["parameters"] > 10_000 and info["created"]
+    assert torch.get_num_threads() == 1  # TEXSNAP_THREADS from tests/conftest.py
+
+
+def check_result(res: Result) -> None:
+    assert isinstance(res.latex, str)
+    assert 0.0 <= res.confidence <= 1.0
+    assert res.ms > 0
+    assert res.empty_reason is None
+    assert len(res.token_probs) in (len(res.tokens), len(res.tokens) + 1)  # + EOS if finished
+    latexes = [a.latex for a in res.alternatives]
+    assert len(set(latexes)) == len(latexes) and res.latex not in latexes
+    assert all(a.latex and 0.0 <= a.confidence <= 1.0 for a in res.alternatives)
+    d = res.to_dict()
+    assert set(d) == {"latex", "confidence", "alternatives", "ms"}
+
+
+def test_recognize_a_file(rec, formula_png):
+    res = rec.recognize(formula_png)
+    check_result(res)
+    assert len(res.alternatives) == 0  # greedy: no beam, no alternatives
+
+
+@pytest.mark.parametrize("beam,n_alt", [(3, 2), (5, 3), (MAX_BEAM + 20, 4)])
+def test_beam_alternatives_are_distinct(rec, formula_png, beam, n_alt):
+    res = rec.recognize(formula_png, beam=beam, alternatives=n_alt)
+    check_result(res)
+    assert len(res.alternatives) <= n_alt
+
+
+def test_every_source_kind_gives_the_same_answer(rec, formula_png):
+    data = formula_png.read_bytes()
+    pil = Image.open(io.BytesIO(data))
+    answers = {
+        rec.recognize(src).latex
+        for src in (formula_png, str(formula_png), data, pil, np.asarray(pil))
+    }
+    assert len(answers) == 1
+
+
+def test_blank_image_gives_an_empty_result_with_a_reason(rec):
+    res = rec.recognize(Image.new("RGB", (200, 80), "white"))
+    assert res.latex == "" and res.confidence == 0.0 and res.alternatives == []
+    assert "blank" in res.empty_reason
+    assert res.to_dict()["empty_reason"] == res.empty_reason
+
+
+@pytest.mark.parametrize("bad", [b"", b"not an image", "/no/such/file.png"])
+def test_unreadable_image_raises_invalid_image(rec, bad):
+    with pytest.raises(InvalidImage):
+        rec.recognize(bad)
+
+
+def test_batch_keeps_order_and_carries_on_past_bad_inputs(rec, formula_png, tmp_path):
+    data = formula_png.read_bytes()
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(data[: len(data) // 2])
+    inputs = [
+        formula_png,
+        b"",
+        Image.new("L", (120, 60), 255),
+        tmp_path / "missing.png",
+        data,
+        truncated,
+        Image.new("L", (1, 400), 0),
+        np.asarray(Image.open(formula_png)),
+    ]
+    out = rec.recognize_batch(inputs, beam=2, alternatives=1, batch_size=2)
+    assert len(out) == len(inputs)
+    kinds = [
+        "ok" if isinstance(r, Result) and not r.empty_reason else type(r).__name__ for r in out
+    ]
+    assert kinds == [
+        "ok",
+        "InvalidImage",
+        "Result",  # blank: an empty Result with its reason
+        "InvalidImage",
+        "ok",
+        "InvalidImage",
+        "InvalidImage",
+        "ok",
+    ]
+    assert out[2].latex == "" and "blank" in out[2].empty_reason
+    assert all(str(r) for r in out if isinstance(r, InvalidImage))
+    single = rec.recognize(formula_png, beam=2, alternatives=1)
+    for i in (0, 4, 7):
+        check_result(out[i])
+        assert out[i].latex == single.latex
+
+
+def test_batch_of_nothing(rec):
+    assert rec.recognize_batch([]) == []
+
+
+def test_batch_of_only_bad_inputs(rec):
+    out = rec.recognize_batch([b"", b"x"])
+    assert all(isinstance(r, InvalidImage) for r in out)
+
+
+def test_confidence_is_a_probability(rec):
+    assert rec.confidence(Hypothesis([5], [0.5, 0.5], float(np.log(0.25)))) == pytest.approx(0.25)
+    assert rec.confidence(Hypothesis([5], [0.9], float(np.log(0.9)), finished=False)) == 0.0
+    assert rec.confidence(Hypothesis([], [1.0], 0.0)) == 1.0
+
+
+def test_default_beam_is_settable(random_model_dir, formula_png):
+    rec = Recognizer.from_pretrained(random_model_dir, device="cpu", beam=3)
+    assert rec.beam == 3
+    rec.beam = 1
+    assert rec.recognize(formula_png).alternatives == []
+
+
+def test_model_location_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("TEXSNAP_MODEL", str(tmp_path))
+    assert default_model_dir() == tmp_path
+    with pytest.raises(ModelError, match="config.json is missing"):
+        Recognizer.from_pretrained()
+
+
+def test_absent_gpu_is_a_model_error(random_model_dir, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ModelError, match="CUDA"):
+        Recognizer.from_pretrained(random_model_dir, device="cuda")
