@@ -29,6 +29,7 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/write_openapi.py --check
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n 2 --durations=15
 
 lint:
