@@ -53,7 +53,7 @@ class Dataset:
         except (zipfile.BadZipFile, OSError) as exc:
             raise DatasetError(f"{self.source.name} is not a readable zip file ({exc}).") from None
         # tolerate one wrapping folder (zips made by "compress folder" in file managers)
-        names = [n for n in zf.namelist() if n.endswith(LABELS)]
+        names = [n for n in zf.namelist() if n == LABELS or n.endswith("/" + LABELS)]
         if not names:
             raise DatasetError(f"{self.source.name} has no {LABELS}: not a TeXSnap data set.")
         name = min(names, key=len)
