@@ -187,9 +187,11 @@ def _brush_widths(root: ET.Element) -> dict[str, float]:
         for prop in brush.iter(f"{{{INKML_NS}}}brushProperty"):
             if prop.get("name") == "width":
                 try:
-                    widths[bid] = float(prop.get("value", ""))
+                    width = float(prop.get("value", ""))
                 except ValueError:
-                    pass
+                    continue
+                if math.isfinite(width) and width > 0:  # else the default width is used
+                    widths[bid] = width
     return widths
 
 

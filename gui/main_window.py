@@ -372,9 +372,9 @@ class MainWindow(QMainWindow):
             entry.latex, entry.confidence, [(a, None) for a in entry.alternatives]
         )
         self.tabs.setCurrentIndex(0)
-        if entry.strokes_inkml:
-            self._reopen_drawing(entry)
         self.show_message("Reopened from history.")
+        if entry.strokes_inkml:
+            self._reopen_drawing(entry)  # after: a broken drawing's message must stay visible
 
     def _reopen_drawing(self, entry) -> None:
         """Put a drawing's strokes back on the pad; drawing on updates this same entry."""
