@@ -46,13 +46,14 @@ from gui.qt import (
 from gui.result_panel import ResultPanel
 from gui.settings_dialog import SettingsDialog
 from gui.snipper import Snipper
+from gui.training_view import TrainingView
 from gui.worker import ModelWorker
 
 log = logging.getLogger(__name__)
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 STATUS_MS = 10_000
-TABS = ("Image", "Draw", "History", "Corrections")
+TABS = ("Image", "Draw", "History", "Corrections", "Training")
 
 
 @dataclass
@@ -103,9 +104,16 @@ class MainWindow(QMainWindow):
         self.draw_view = DrawView(self.settings.pen_width, self.settings.live_recognition_delay_ms)
         self.history_view = HistoryView(self.store)
         self.corrections_view = CorrectionsView(self.store)
+        self.training_view = TrainingView(self.store, lambda: self.settings.model)
         self.tabs = QTabWidget()
         for widget, name in zip(
-            (image_area, self.draw_view, self.history_view, self.corrections_view),
+            (
+                image_area,
+                self.draw_view,
+                self.history_view,
+                self.corrections_view,
+                self.training_view,
+            ),
             TABS,
             strict=True,
         ):
@@ -168,6 +176,12 @@ class MainWindow(QMainWindow):
         self.history_view.error.connect(self.show_error)
         self.corrections_view.error.connect(self.show_error)
         self.corrections_view.message.connect(self.show_message)
+        self.training_view.error.connect(self.show_error)
+        self.training_view.message.connect(self.show_message)
+        self.training_view.model_chosen.connect(self.use_model)
+        self.training_view.show_corrections.connect(
+            lambda: self.tabs.setCurrentWidget(self.corrections_view)
+        )
 
     def _connect_worker(self) -> None:
         s = self.worker.signals
@@ -206,6 +220,12 @@ class MainWindow(QMainWindow):
             self.worker.load_model(settings.model, settings.device)
         self.settings_changed.emit(settings)
         return True
+
+    def use_model(self, name: str) -> None:
+        """Switch models without a restart: the worker swaps them between recognitions."""
+        if self.save_settings(dataclasses.replace(self.settings, model=name)):
+            self.show_message(f"Switching to the model {name}…")
+            self.training_view.versions.refresh()
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self, api=self.api)
@@ -436,6 +456,9 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def closeEvent(self, event):
+        if not self.hide_to_tray and not self.training_view.confirm_stop():
+            event.ignore()  # the user chose to let the fine-tune finish
+            return
         if self.hide_to_tray:
             event.ignore()
             self.hide()

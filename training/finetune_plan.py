@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from core.errors import DatasetError
 
 REGRESSION_SIZE = 200  # printed formulas in the built-in regression set
+MIN_EXAMPLES = 10  # fewer corrections than this cannot show an improvement reliably
 
 
 REGRESSION_TOLERANCE = 0.01  # the regression set may lose at most one point

@@ -175,29 +175,34 @@ def export_zip(name: str, dest: str | os.PathLike) -> Path:
 
 def import_model(src: str | os.PathLike, name: str | None = None) -> str:
     """Copy a model (zip or folder with ``model.safetensors`` + ``config.json``) into the
-    user's models, verified; returns its name (``name`` or one derived from the file)."""
+    user's models, verified; returns its name: ``name``, else the name in its config, else
+    the file's; a number is added when that name is taken."""
     src = Path(src)
     folder = paths.user_models_dir()
-    base = name or re.sub(r"[^A-Za-z0-9._-]", "-", src.stem).strip(".-_") or "imported"
-    name = check_name(base[:64])
-    final = folder / name
-    n = 2
-    while final.exists():
-        final = folder / f"{name}-{n}"
-        n += 1
-    staging = folder / f".staging-{final.name}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-import-", dir=folder))
     try:
         if src.is_dir():
             _copy_folder(src, staging)
         else:
             _extract_zip(src, staging)
-        load_model(staging, "cpu")  # refuses damaged or foreign files before they are listed
+        loaded = load_model(staging, "cpu")  # refuses damaged or foreign files before listing
+        final = _free_name(folder, name or _clean(loaded.config.get("name")) or _clean(src.stem))
         staging.rename(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final.name
+
+
+def _clean(text) -> str:
+    text = re.sub(r"[^A-Za-z0-9._-]", "-", str(text or "")).strip(".-_")[:60]
+    return text if text and text != BASE else ""
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    final, n = folder / check_name(name or "imported"), 2
+    while final.exists():
+        final, n = folder / f"{name}-{n}", n + 1
+    return final
 
 
 def _copy_folder(src: Path, dest: Path) -> None:

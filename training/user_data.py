@@ -29,11 +29,11 @@ from core.ink import from_inkml, rasterize
 from core.latex import canonical_tokens, canonicalize
 from core.preprocess import PreprocessConfig, preprocess
 from core.vocab import Vocab
+from training.finetune_plan import MIN_EXAMPLES
 
 INKML_SUFFIXES = (".inkml", ".ink")
 HELDOUT_PERCENT = 20
 MIN_HELDOUT = 3
-MIN_EXAMPLES = 10  # fewer corrections than this cannot show an improvement reliably
 
 
 @dataclass(frozen=True)
