@@ -129,6 +129,8 @@ def _first_frame(img: Image.Image) -> Image.Image:
 def _from_array(arr: np.ndarray) -> Image.Image:
     if arr.ndim not in (2, 3) or arr.size == 0:
         raise InvalidImage(f"An image array must be H×W or H×W×C, not shape {arr.shape}.")
+    if arr.dtype.kind not in "biuf":  # strings, objects, complex numbers: not pixels
+        raise InvalidImage(f"An image array must hold numbers, not {arr.dtype}.")
     if arr.dtype != np.uint8:
         arr = np.nan_to_num(arr.astype(np.float64))
         hi = arr.max() if arr.size else 1.0

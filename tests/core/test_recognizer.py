@@ -147,3 +147,14 @@ def test_absent_gpu_is_a_model_error(random_model_dir, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ModelError, match="CUDA"):
         Recognizer.from_pretrained(random_model_dir, device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_recognize_on_cuda(random_model_dir, formula_png):
+    rec = Recognizer.from_pretrained(random_model_dir, device="cuda")
+    assert rec.info["device"] == "cuda"
+    assert next(rec.loaded.model.parameters()).is_cuda
+    check_result(rec.recognize(formula_png, beam=3, alternatives=2))
+    out = rec.recognize_batch([formula_png, b"", formula_png.read_bytes()])
+    assert isinstance(out[1], InvalidImage)
+    assert out[0].latex == out[2].latex
