@@ -55,6 +55,7 @@ def run_train(args) -> int:
     from training.config import load_config
     from training.trainer import Trainer
 
+    _sigterm_interrupts()
     try:
         cfg = load_config(args.config, args.set)
         bar = _Progress(cfg.steps)
@@ -73,6 +74,19 @@ def run_train(args) -> int:
     if out:
         print(f"best model: {out}")
     return 0
+
+
+def _sigterm_interrupts() -> None:
+    """kill/SIGTERM (a scheduler, a shutdown) stops like Ctrl+C: the checkpoint is saved."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (tests calling main() from a worker)
+        pass
 
 
 class _Progress:

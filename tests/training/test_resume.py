@@ -75,3 +75,26 @@ def test_torchrun_gloo_two_processes(tiny_shards, tmp_path):
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "checkpoint" / "state.json").exists()
+
+
+@pytest.mark.slow
+def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tiny_shards, tmp_path):
+    import json
+    import signal
+    import time
+
+    sets = []
+    for item in tiny_overrides(tiny_shards, tmp_path, "steps=100000", "eval_every=100000"):
+        sets += ["--set", item]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, str(ROOT / "main.py"), "train", "--config", "", "--device", "cpu"]
+    proc = subprocess.Popen([*cmd, *sets], env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "metrics.csv").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "--resume" in err
+    state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert state["step"] >= 5
