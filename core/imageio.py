@@ -61,20 +61,26 @@ def _read_bytes(src) -> bytes:
         data = bytes(src)
     else:
         path = Path(src)
-        if not path.exists():
-            raise InvalidImage(f"File not found: {path}")
-        if path.is_dir():
-            raise InvalidImage(f"{path} is a folder, not an image.")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InvalidImage(f"{path.name} is {size // 2**20} MB: too large for a formula image.")
         try:
-            data = path.read_bytes()
-        except OSError as exc:
+            data = _read_file(path)
+        except OSError as exc:  # no permission, name too long, I/O error...
             raise InvalidImage(f"Cannot read {path}: {exc.strerror or exc}") from None
     if not data:
         raise InvalidImage("The file is empty (0 bytes).")
     return data
+
+
+def _read_file(path: Path) -> bytes:
+    if not path.exists():
+        raise InvalidImage(f"File not found: {path}")
+    if path.is_dir():
+        raise InvalidImage(f"{path} is a folder, not an image.")
+    if not path.is_file():  # a device or pipe (/dev/zero) would be read forever
+        raise InvalidImage(f"{path} is not a regular file.")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InvalidImage(f"{path.name} is {size // 2**20} MB: too large for a formula image.")
+    return path.read_bytes()
 
 
 def _decode(data: bytes, max_pixels: int) -> Image.Image:

@@ -6,6 +6,7 @@ import io
 import struct
 import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -243,6 +244,21 @@ def test_missing_file_and_folder(tmp_path):
         load_image(tmp_path / "nope.png")
     with pytest.raises(InvalidImage, match="folder"):
         load_image(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "path,words",
+    [
+        ("x" * 5000 + ".png", "Cannot read"),  # name too long for the file system
+        ("/dev/zero", "not a regular file"),  # would be read forever
+        ("bad\x00name.png", "not found"),
+    ],
+)
+def test_unreadable_paths(path, words):
+    if path.startswith("/dev/") and not Path(path).exists():
+        pytest.skip("no /dev on this system")
+    with pytest.raises(InvalidImage, match=words):
+        load_image(path)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
