@@ -73,6 +73,7 @@ class ApiService(QObject):
         self._wanted: tuple[int, tuple[str, ...]] | None = None  # (port, origins) or off
         self._server = None  # the running core.server.BackgroundServer
         self._token = None  # core.secrets.CurrentToken, made on first start
+        self._token_warning: str | None = None  # no keyring: told with the status
         self._model_info: dict = {}
         self._control = ThreadPoolExecutor(1, thread_name_prefix="texsnap-api-control")
         self._changed.connect(self._show_status)
@@ -116,11 +117,14 @@ class ApiService(QObject):
         self._control.shutdown(wait=False)
 
     def _show_status(self, text: str, ok: bool, url: str | None) -> None:
+        # a failed start is retried at each settings save; the same failure is told once
+        changed = (text, ok) != (self.status, self.ok)
         self.status, self.ok, self.url = text, ok, url
         self.indicator.setText(f"API on :{url.rsplit(':', 1)[1]}" if url else "")
         self.indicator.setToolTip(text)
         self.indicator.setVisible(url is not None)
-        self.status_changed.emit(text, ok)
+        if changed:
+            self.status_changed.emit(text, ok)
 
     def _model_ready(self, _request, info: dict) -> None:
         self._model_info = {k: v for k, v in info.items() if k != "notice"}
@@ -147,14 +151,17 @@ class ApiService(QObject):
             return
         self._server = server
         url = f"http://{HOST}:{port}"
-        self._report(f"The local API is running on {url}", True, url)
+        text = f"The local API is running on {url}."
+        warning = self._token_warning
+        self._report(f"{text} {warning}" if warning else text, True, url)
 
     def _start_server(self, port: int, origins: tuple[str, ...]):
         from core import secrets
         from core.server import BackgroundServer, ServerConfig, create_app
 
         if self._token is None:
-            self._token = secrets.CurrentToken(secrets.load_token())
+            info = secrets.load_token()
+            self._token, self._token_warning = secrets.CurrentToken(info), info.warning
         app = create_app(
             self.bridge,
             token=self._current_token,

@@ -206,7 +206,8 @@ def test_the_api_shares_the_apps_one_model_and_follows_the_settings(qtbot, make_
     app = make_desktop(Settings(api_enabled=True, api_port=port))
     wait_for_state(qtbot, app, running=True)
     assert app.api.url == f"http://127.0.0.1:{port}"
-    assert f"running on http://127.0.0.1:{port}" in status(app.window)
+    assert f"running on http://127.0.0.1:{port}." in status(app.window)
+    assert "No system keyring" in status(app.window)  # the file fallback is told
     assert app.api.indicator.isVisible() and str(port) in app.api.indicator.text()
     info = secrets.load_token(create=False)
     assert info is not None and info.warning  # made on first use, file fallback told
@@ -264,6 +265,13 @@ def test_a_port_in_use_is_told_the_app_keeps_working_and_saving_retries(
         with qtbot.waitSignal(app.worker.signals.result, timeout=5000):
             app.window.open_file(image)
         assert app.window.panel.latex() == "\\text{png}"
+        # any settings save retries; the same failure is not told again and again
+        told = []
+        app.api.status_changed.connect(lambda text, ok: told.append(text))
+        app.window.save_settings(dataclasses.replace(app.window.settings, pen_width=5.0))
+        app.api._control.submit(lambda: None).result(30)  # the retry has run
+        qtbot.wait(50)
+        assert told == [] and not app.api.ok
     app.window.save_settings(app.window.settings)  # same settings, the port is free now
     wait_for_state(qtbot, app, running=True)
     assert app.api.url == f"http://127.0.0.1:{port}"
