@@ -77,6 +77,10 @@ EXCLUDES = QT_EXCLUDES + PYTHON_EXCLUDES
 # Distributions whose licence metadata is not copied because their code is not bundled.
 EXCLUDED_DISTRIBUTIONS = ("tensorboard", "triton", "pytest", "ruff")
 
+# Packages whose compiled extensions PyInstaller's hooks miss: torchvision 0.29 loads
+# _C_stable.so by path (torch.ops.load_library), the hook still names the old torchvision._C.
+BINARY_PACKAGES = ("torchvision",)
+
 # matplotlib renders formulas (and training plots) to PNG with Agg only.
 HOOKS_CONFIG = {"matplotlib": {"backends": ["Agg"]}}
 

@@ -133,6 +133,7 @@ def test_spec_wires_contents_into_pyinstaller():
         "contents.hidden_imports",
         "contents.data_files",
         "contents.HOOKS_CONFIG",
+        "contents.BINARY_PACKAGES",
         "copy_metadata",
         "BUNDLE(",
         "info_plist=contents.mac_info_plist",

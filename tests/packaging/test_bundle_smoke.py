@@ -141,6 +141,24 @@ def test_training_commands_are_there(bundle, env, snapshot):
         assert result.returncode == 0, f"{command}: {result.stderr}"
 
 
+def test_finetune_runs_in_the_bundle(bundle, env, snapshot, home):
+    """The training tab's job, from the command line: a one-step fine-tune on corrections."""
+    from core.render import render_png
+
+    data = home / "corrections"
+    (data / "images").mkdir(parents=True)
+    formulas = ["x^{2}", "a+b", "\\frac{1}{2}", "\\sqrt{x}", "y_{1}", "e^{x}", "k=1", "z^{5}"]
+    lines = []
+    for i, formula in enumerate(formulas * 2):
+        (data / "images" / f"{i}.png").write_bytes(render_png(formula, dpi=100 + 5 * i))
+        lines.append(f"{i}.png\t{formula}")
+    (data / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["--steps", "1", "--regression-size", "4", "--device", "cpu", "--json"]
+    result = texsnap(bundle, env, "finetune", str(data), *args, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["steps"] == 1
+
+
 def test_gui_starts_offscreen(bundle, env, snapshot):
     """The window opens (the start-up probe prints once it is exposed), then the app quits."""
     from gui.app import PROBE_ENV, PROBE_LINE
@@ -155,6 +173,7 @@ def test_first_run_wrote_only_user_folders(bundle, snapshot, home):
     folder the README documents (what an uninstall leaves)."""
     assert tree_state(bundle) == snapshot, "the app wrote next to the executable"
     made = [p.relative_to(home) for p in home.rglob("*") if p.is_file()]
+    made = [p for p in made if p.parts[0] != "corrections"]  # the tests' own inputs
     made = [p for p in made if p.name not in ("formula.png", "rendered.png")]
     stray = [str(p) for p in made if not any(str(p).startswith(d) for d in USER_DIRS)]
     assert not stray, f"files outside TeXSnap's folders: {stray}"
