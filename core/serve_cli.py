@@ -157,6 +157,13 @@ def _check_limits(args: argparse.Namespace) -> str | None:
         return "--timeout must be more than 0 seconds"
     if not args.max_body_mb > 0:
         return "--max-body-mb must be more than 0"
+    from core.errors import SettingsError
+    from core.settings import normalize_origin
+
+    try:  # written the way browsers send them, or a clear refusal ("*", paths...)
+        args.allow_origin = [normalize_origin(o) for o in args.allow_origin]
+    except SettingsError as exc:
+        return f"--allow-origin: {exc}"
     return None
 
 
