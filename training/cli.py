@@ -40,6 +40,9 @@ def register(subparsers) -> None:
     build.add_argument("--out", default="data/shards", help="default %(default)s")
     build.add_argument("--printed", type=int, default=20000, help="printed training samples")
     build.add_argument("--dev", type=int, default=500, help="printed dev samples")
+    build.add_argument(
+        "--handwritten", type=int, default=0, help="synthetic handwritten training samples"
+    )
     build.add_argument("--workers", type=int, default=2)
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--data-root", metavar="DIR", help="default: ../shared/data")
@@ -131,6 +134,7 @@ def run_data_build(args) -> int:
             args.out,
             printed=args.printed,
             dev=args.dev,
+            handwritten=args.handwritten,
             workers=args.workers,
             seed=args.seed,
             data_root=args.data_root,

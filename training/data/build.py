@@ -1,4 +1,5 @@
-"""Build the training shards: printed formulas rendered by mathtext, and CROHME handwriting.
+"""Build the training shards: printed formulas rendered by mathtext, CROHME handwriting, and
+synthetic handwriting (training/data/handwriting.py).
 
 Every shard is a pure function of (kind, seed, shard index), so a build is reproducible and an
 interrupted build resumes by skipping the shards already on disk. Workers render in parallel.
@@ -23,6 +24,7 @@ from core.latex import canonicalize, tokenize
 from core.preprocess import PreprocessConfig, preprocess
 from core.render import FONTSETS, render_png
 from training.data.augment import screenshot_like
+from training.data.handwriting import handwritten_image
 from training.data.shards import write_shard
 from training.data.sources import (
     MAX_TOKENS,
@@ -40,6 +42,22 @@ CROHME_DEV_PERCENT = 3
 
 def printed_sample(formula_pool: tuple[str, ...], rng: random.Random, cfg: PreprocessConfig):
     """(ink map, label) for one printed formula, or None when it cannot be drawn."""
+    return _sample(formula_pool, rng, cfg, _draw_printed)
+
+
+def handwritten_sample(formula_pool: tuple[str, ...], rng: random.Random, cfg: PreprocessConfig):
+    """(ink map, label) for one synthetic handwritten formula, or None."""
+    return _sample(formula_pool, rng, cfg, handwritten_image)
+
+
+def _draw_printed(latex: str, rng: random.Random) -> Image.Image:
+    png = render_png(latex, fontset=rng.choice(FONTSETS), dpi=rng.uniform(60, 200), fontsize=20)
+    img = Image.open(io.BytesIO(png))
+    img.load()
+    return screenshot_like(img.convert("RGBA"), rng)
+
+
+def _sample(formula_pool, rng: random.Random, cfg: PreprocessConfig, draw):
     for _ in range(20):
         latex = (
             generate_formula(rng)
@@ -49,33 +67,32 @@ def printed_sample(formula_pool: tuple[str, ...], rng: random.Random, cfg: Prepr
         if "\\begin" in latex or not mathtext_ok(latex):
             continue
         try:
-            png = render_png(
-                latex, fontset=rng.choice(FONTSETS), dpi=rng.uniform(60, 200), fontsize=20
-            )
-            img = Image.open(io.BytesIO(png))
-            img.load()
-            ink = preprocess(screenshot_like(img.convert("RGBA"), rng), cfg)
+            ink = preprocess(draw(latex, rng), cfg)
         except TeXSnapError:
             continue
         return ink, latex
     return None
 
 
-def build_printed_shard(args) -> str:
-    out, index, size, seed, split, data_root = args
-    path = Path(out) / f"printed-{split}-{seed}-{index:04d}.npz"
+SAMPLERS = {"printed": printed_sample, "handwritten": handwritten_sample}
+
+
+def build_shard(args) -> str:
+    """One shard of ``kind`` (printed / handwritten): a pure function of its arguments."""
+    kind, out, index, size, seed, split, data_root = args
+    path = Path(out) / f"{kind}-{split}-{seed}-{index:04d}.npz"
     if path.exists():
         return str(path)
     pool = load_formulas(data_root, split=split)
-    rng = random.Random(f"printed/{split}/{seed}/{index}")
+    rng = random.Random(f"{kind}/{split}/{seed}/{index}")
     cfg = PreprocessConfig()
     images, labels = [], []
     while len(images) < size:
-        s = printed_sample(pool, rng, cfg)
+        s = SAMPLERS[kind](pool, rng, cfg)
         if s:
             images.append(s[0])
             labels.append(s[1])
-    write_shard(path, images, labels, ["printed"] * len(images))
+    write_shard(path, images, labels, [kind] * len(images))
     return str(path)
 
 
@@ -115,6 +132,7 @@ def build_all(
     out,
     printed: int,
     dev: int = 500,
+    handwritten: int = 0,
     shard_size: int = 1000,
     seed: int = 0,
     workers: int = 2,
@@ -125,10 +143,11 @@ def build_all(
     out.mkdir(parents=True, exist_ok=True)
     progress(f"crohme: {build_crohme(out, data_root)}")
     root = str(data_root) if data_root else None
-    jobs = [(str(out), 0, dev, seed, "dev", root)]
-    jobs += [
-        (str(out), i, shard_size, seed, "train", root) for i in range(-(-printed // shard_size))
-    ]
+    jobs = [("printed", str(out), 0, dev, seed, "dev", root)]
+    for kind, n in (("printed", printed), ("handwritten", handwritten)):
+        jobs += [
+            (kind, str(out), i, shard_size, seed, "train", root) for i in range(-(-n // shard_size))
+        ]
     with ProcessPoolExecutor(max_workers=workers) as ex:
-        for done, path in enumerate(ex.map(build_printed_shard, jobs), 1):
+        for done, path in enumerate(ex.map(build_shard, jobs), 1):
             progress(f"[{done}/{len(jobs)}] {path}")
