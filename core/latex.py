@@ -35,7 +35,19 @@ _TOKEN_RE = re.compile(r"\\[a-zA-Z]+\*?|\\[^a-zA-Z]|\S", re.DOTALL)
 _TEXT_TOKEN_RE = re.compile(r"\\[a-zA-Z]+|\\[^a-zA-Z]|[^\\]", re.DOTALL)
 
 # Commands that take one argument that is text, not math.
-TEXT_COMMANDS = {"\\text", "\\textrm", "\\mbox", "\\textnormal", "\\textit", "\\textbf", "\\hbox"}
+TEXT_COMMANDS = {
+    "\\text",
+    "\\textrm",
+    "\\mbox",
+    "\\textnormal",
+    "\\textit",
+    "\\textbf",
+    "\\textsf",
+    "\\texttt",
+    "\\emph",
+    "\\hbox",
+    "\\fbox",
+}
 
 SYNONYMS = {
     "\\lt": "<",
@@ -185,6 +197,8 @@ DROPPED_WITH_ARGS = {
     "\\hskip": 0,
     "\\mskip": 0,
     "\\color": 1,
+    "\\textcolor": 1,  # \textcolor{red}{x}: the colour goes, {x} stays
+    "\\colorbox": 1,
     "\\eqref": 1,
     "\\ref": 1,
 }
@@ -253,6 +267,22 @@ ARITY = {
     "\\boldsymbol": 1,
     "\\operatorname": 1,
     "\\operatorname*": 1,
+    "\\mathop": 1,  # atom-class commands: \mathop{\mathrm{lim}} must keep its braces
+    "\\mathbin": 1,
+    "\\mathrel": 1,
+    "\\mathord": 1,
+    "\\mathopen": 1,
+    "\\mathclose": 1,
+    "\\mathpunct": 1,
+    "\\mathinner": 1,
+    "\\xrightarrow": 1,  # \xrightarrow[below]{above}
+    "\\xleftarrow": 1,
+    "\\overparen": 1,
+    "\\underparen": 1,
+    "\\textsf": 1,
+    "\\texttt": 1,
+    "\\emph": 1,
+    "\\fbox": 1,
     "\\text": 1,
     "\\textit": 1,
     "\\textbf": 1,
@@ -264,6 +294,12 @@ ARITY = {
     "\\begin": 1,
     "\\end": 1,
 }
+
+# Commands with an optional first argument in brackets.
+OPTIONAL_ARG = {"\\sqrt", "\\xrightarrow", "\\xleftarrow"}
+
+# ``\\[2pt]`` after a row break is spacing, not an interval.
+_ROW_SPACING_RE = re.compile(r"-?[0-9.,]*(pt|pc|in|bp|cm|mm|dd|cc|sp|em|ex|mu|px)|\\[a-z]+")
 
 # Constructs that make \left ... \right delimiters grow visibly.
 TALL = {
@@ -491,6 +527,7 @@ class _Parser:
         while True:
             tok = self.peek()
             if tok is None or tok in stop:
+                _over_to_frac(group)  # now, so that size and brace decisions see a \frac
                 return group
             self.parse_item(group)
 
@@ -577,6 +614,16 @@ class _Parser:
         if "".join(self.toks[self.i : self.i + 2]) in TEX_UNITS:
             self.i += 2
 
+    def skip_row_spacing(self) -> None:
+        """``\\\\*`` and ``\\\\[2pt]``: the star and the extra space are layout."""
+        if self.peek() == "*":
+            self.take()
+        if self.peek() != "[" or "]" not in self.toks[self.i :]:
+            return
+        end = self.toks.index("]", self.i)
+        if _ROW_SPACING_RE.fullmatch("".join(self.toks[self.i + 1 : end])):
+            self.i = end + 1
+
     def parse_optional(self) -> Group | None:
         if self.peek() != "[":
             return None
@@ -604,6 +651,9 @@ class _Parser:
                 self.skip_dimension()
             return None
         tok = SYNONYMS.get(tok, tok)
+        if tok == "\\\\":
+            self.skip_row_spacing()
+            return tok
         if tok == "\\left":
             return self.parse_delimited()
         if tok == "\\right":
@@ -619,7 +669,7 @@ class _Parser:
         return tok
 
     def parse_command(self, name: str):
-        optional = self.parse_optional() if name == "\\sqrt" else None
+        optional = self.parse_optional() if name in OPTIONAL_ARG else None
         if name in ("\\operatorname", "\\operatorname*"):
             arg = self.parse_argument()
             word = "".join(x for x in arg.items if isinstance(x, str))
@@ -659,12 +709,13 @@ def _flat(group: Group) -> str:
 
 
 def _over_to_frac(group: Group) -> None:
-    """``{a \\over b}`` -> ``\\frac{a}{b}``, in place."""
+    """``{a \\over b}`` -> ``\\frac{a}{b}``, ``{n \\choose k}`` -> ``\\binom{n}{k}``, in place."""
     for idx, item in enumerate(group.items):
-        if item == "\\over":
+        if item in ("\\over", "\\choose"):
             num = Group(group.items[:idx])
             den = Group(group.items[idx + 1 :])
-            group.items = [Command("\\frac", [num, den])]
+            name = "\\frac" if item == "\\over" else "\\binom"
+            group.items = [Command(name, [num, den])]
             return
 
 

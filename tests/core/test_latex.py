@@ -76,6 +76,16 @@ from core.latex import canonical_tokens, canonicalize, detokenize, tokenize
             r"\left\{ \begin{array}{ll} 1 & x \\ 0 & y \end{array} \right.",
             r"\left\{\begin{array}{ll}1 & x \\ 0 & y\end{array}\right.",
         ),
+        (r"a &= b \\[2pt] c &= d", r"a & =b \\ c & =d"),  # row spacing is layout
+        (r"a \\* b", r"a \\ b"),
+        (r"a \\ [0,1]", r"a \\ [0,1]"),  # an interval is content
+        # commands whose argument must keep its braces, or lose a colour argument
+        (r"\mathop{\rm lim}_{n}", r"\mathop{\mathrm{lim}}_{n}"),
+        (r"\xrightarrow[g]{fh}", r"\xrightarrow[g]{fh}"),
+        (r"\textcolor{red}{x}+\colorbox{blue}{y}", "x+y"),
+        (r"{n \choose k}", r"\binom{n}{k}"),
+        (r"\left( {n \choose d}^{2} \right)", r"\left(\binom{n}{d}^{2}\right)"),
+        (r"\emph{hi there}", r"\emph{hi\ there}"),
         # fonts, accents, misc
         (
             r"\mathbb{R}\mathcal{L}\mathrm{d}\mathbf{v}\operatorname{rank}A",
