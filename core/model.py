@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models.resnet import BasicBlock
 
 
 @dataclass
@@ -82,6 +81,27 @@ class Encoder(nn.Module):
             xs = torch.arange(w, device=feat.device)[None, None, :] < ws[:, None, None]
             mask = (ys & xs).flatten(1)  # (B, h*w)
         return memory, mask
+
+
+class BasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock, same layers and parameter names (a test checks
+    both give the same output from the same weights). Not imported from torchvision: that
+    import pulls in torch._dynamo, sympy and triton, +165 MB and seconds at every start-up."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
 
 
 def _stage(c_in: int, c_out: int, n: int, stride: int) -> nn.Sequential:

@@ -1,0 +1,58 @@
+"""Recognition stays lean: no torchvision (it drags in torch._dynamo, sympy, triton: +165 MB,
+seconds at start-up), and our copy of its ResNet block computes exactly what the original does."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.model import BasicBlock
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("torchvision", "sympy", "torch._dynamo", "triton", "matplotlib", "PySide6")
+
+
+@pytest.mark.slow  # imports torchvision
+@pytest.mark.parametrize("c_in, c_out, stride", [(8, 8, 1), (8, 16, 2)])
+def test_basic_block_matches_torchvision(c_in, c_out, stride):
+    from torch import nn
+    from torchvision.models.resnet import BasicBlock as Reference
+
+    torch.manual_seed(0)
+
+    def down():
+        if stride == 1 and c_in == c_out:
+            return None
+        return nn.Sequential(
+            nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
+        )
+
+    ref = Reference(c_in, c_out, stride=stride, downsample=down())
+    for m in ref.modules():  # non-trivial batch-norm statistics, as after training
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    ours = BasicBlock(c_in, c_out, stride=stride, downsample=down())
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    x = torch.randn(2, c_in, 16, 24)
+    with torch.inference_mode():
+        assert torch.equal(ours.eval()(x), ref.eval()(x))
+
+
+@pytest.mark.slow  # a fresh interpreter importing torch
+def test_recognition_imports_nothing_heavy():
+    code = (
+        "import sys, main; main.build_parser(); import core.recognizer, core.cli, core.evaluate;"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
