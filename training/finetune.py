@@ -20,6 +20,7 @@ Progress is reported through a callback; ``cancel`` and ``pause`` are anything w
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import tempfile
 import time
@@ -28,7 +29,8 @@ from pathlib import Path
 
 import torch
 
-from core.checkpoint import LoadedModel, load_model, save_model
+from core import paths
+from core.checkpoint import LoadedModel, load_model, read_config, save_model
 from core.device import select_device
 from core.errors import Cancelled, DatasetError
 from core.model import Im2Latex
@@ -107,6 +109,7 @@ class _Run:
             train, held, replay_n, warnings = self.data(dataset, start, Path(tmp))
             before = self.evaluate(current, held, "before")
             model = self.train(start, train, held)
+            _as_saved(model)  # score exactly the weights that will be saved (fp16)
             after = self.evaluate(LoadedModel(model, start.vocab, start.preprocess), held, "after")
         ok, reason = judge(before, after)
         report = Report(
@@ -156,14 +159,26 @@ class _Run:
         train = TrainData(read_shards([tmp / "user-train.npz", replay]), vocab, max_len)
         held = TrainData(read_shards([tmp / "user-heldout.npz", regression]), vocab, max_len)
         n_replay = sum(s == "printed" for s in train.shard.sources)
+        self.regression_key = regression.name
         return train, held, n_replay, warnings
 
     def evaluate(self, loaded: LoadedModel, held: TrainData, phase: str) -> dict:
+        """Exact match etc. on the held-out corrections and on the regression set. A model's
+        regression score is remembered by the checksum of its weights: the model in use was
+        usually scored when it was made, which saves a quarter of a quick run."""
         what = "the model in use" if phase == "before" else "the fine-tuned model"
         self.tell(phase, f"Scoring {what}…")
         model = loaded.model.to(self.device)
-        res = evaluate_slices(model, held, 10**9, self.device)
-        return {"user": res["user"], "regression": res["printed"]}
+        user = evaluate_slices(model, _slice(held, "user"), 10**9, self.device)["user"]
+        self.check()
+        sha = loaded.config.get("sha256", "")  # none yet for the fine-tuned model
+        key, scores = f"{sha}:{self.regression_key}", _ScoreCache()
+        reg = scores.get(key) if sha else None
+        if reg is None:
+            reg = evaluate_slices(model, _slice(held, "printed"), 10**9, self.device)["printed"]
+            if sha:
+                scores.put(key, reg)
+        return {"user": user, "regression": reg}
 
     def train(self, start: LoadedModel, data: TrainData, held: TrainData) -> Im2Latex:
         p, device = self.preset, self.device
@@ -174,7 +189,7 @@ class _Run:
         opt = torch.optim.AdamW(param_groups(model, p.weight_decay), lr=p.lr, betas=(0.9, 0.98))
         sched = TrainConfig(steps=p.steps, lr=p.lr, min_lr=p.lr / 10, warmup=p.warmup)
         amp, scaler = _mixed_precision(device)
-        user_only = _user_slice(held)
+        user_only = _slice(held, "user")
         eval_at = {round(p.steps * (k + 1) / p.evals) for k in range(p.evals)}
         batches = _batches(data, self.options.seed, p, model.cfg)
         _train_mode(model)
@@ -234,6 +249,8 @@ class _Run:
         }
         try:
             save_model(staging, model.cpu(), start.vocab, start.preprocess, meta=meta)
+            sha = read_config(staging).get("sha256", "")
+            _ScoreCache().put(f"{sha}:{self.regression_key}", report.after["regression"])
             (staging / "MODEL.md").write_text(_model_card(report, cfg), encoding="utf-8")
             staging.rename(out_dir)
         finally:
@@ -246,12 +263,45 @@ def _same(a: Path, b: Path) -> bool:
     return False
 
 
-def _user_slice(held: TrainData) -> TrainData:
-    """The held-out corrections alone (the regression set is scored only before/after)."""
+def _slice(held: TrainData, source: str) -> TrainData:
+    """The samples of one source ("user": held-out corrections, "printed": regression)."""
     view = TrainData.__new__(TrainData)
     view.__dict__.update(held.__dict__)
-    view.keep = [i for i in held.keep if held.shard.sources[i] == "user"]
+    view.keep = [i for i in held.keep if held.shard.sources[i] == source]
     return view
+
+
+def _as_saved(model: Im2Latex) -> None:
+    """Round the weights to fp16 and back, as ``save_model`` stores them."""
+    with torch.no_grad():
+        for t in model.state_dict().values():
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+
+
+class _ScoreCache:
+    """Regression scores by model checksum, in the cache folder (safe to delete)."""
+
+    def __init__(self):
+        self.path = paths.cache_dir() / "finetune" / "regression-scores.json"
+
+    def _read(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def get(self, key: str) -> dict | None:
+        value = self._read().get(key)
+        return value if isinstance(value, dict) and "exact_match" in value else None
+
+    def put(self, key: str, scores: dict) -> None:
+        data = self._read()
+        data[key] = scores
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(data), encoding="utf-8")
 
 
 def _after_seconds(held: TrainData, step_rate: float) -> float:

@@ -158,6 +158,19 @@ def test_finetune_saves_a_loadable_version_and_reports_before_after(finetuned):
 
 
 @pytest.mark.slow
+def test_regression_scores_are_remembered_by_model_checksum(finetuned, random_model_dir):
+    """The next fine-tune need not score the model in use on the regression set again."""
+    from core import paths
+    from core.checkpoint import read_config
+
+    report, _, out = finetuned
+    cache = json.loads((paths.cache_dir() / "finetune" / "regression-scores.json").read_text())
+    by_sha = {key.split(":")[0]: value for key, value in cache.items()}
+    assert by_sha[read_config(out)["sha256"]] == report.after["regression"]
+    assert by_sha[read_config(random_model_dir)["sha256"]] == report.before["regression"]
+
+
+@pytest.mark.slow
 def test_finetuned_version_is_listed_and_can_be_used(finetuned, monkeypatch):
     from training import model_store
 
