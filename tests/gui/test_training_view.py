@@ -282,3 +282,22 @@ def test_a_child_process_reports_a_bad_data_set(qtbot, tmp_path, random_model_di
     with qtbot.waitSignal(runner.failed, timeout=60_000) as failed:
         runner.start(job)
     assert "No data set" in failed.args[0]
+
+
+@pytest.mark.slow
+def test_a_real_fine_tune_in_a_child_process_ends_with_a_report(qtbot, store, base_model):
+    """The whole tab path with the real child process: export, spawn, train, report."""
+    from core.render import render_png
+    from training.finetune_plan import Options
+
+    for i in range(12):
+        store.add_correction(render_png(f"x_{{{i}}}+{i}", dpi=110), f"x_{{{i}}}+{i}")
+    view = TrainingView(store, lambda: "base", confirm=lambda *a: True)
+    qtbot.addWidget(view)
+    view.options = lambda: Options(device="cpu", steps=1, regression_size=4)
+    view.show()
+    with qtbot.waitSignal(view.runner.finished, timeout=240_000):
+        assert view.start()
+    assert view.report is not None and view.report.steps == 1
+    assert view.report.name in [v.name for v in view.versions.versions]
+    assert view.progress.value() == 1 and "Done" in view.status.text()
