@@ -212,6 +212,8 @@ class TrainingView(QWidget):
         try:
             folder = paths.cache_dir() / "finetune"
             folder.mkdir(parents=True, exist_ok=True)
+            for stale in folder.glob("corrections-*.zip"):  # left by an app that was killed
+                stale.unlink(missing_ok=True)
             name = model_store.new_version_name()
             self._dataset = folder / f"corrections-{name}.zip"
             self.store.export_corrections(self._dataset)
