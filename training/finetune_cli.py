@@ -42,7 +42,10 @@ def register(subparsers) -> None:
     ls = sub.add_parser("list", help="model versions with date, data size and metrics")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=run_list)
-    use = sub.add_parser("use", help="switch to a model version (the app follows at once)")
+    use = sub.add_parser(
+        "use",
+        help="make a model version the one in use (the app loads it when it starts; its Training tab switches without a restart)",
+    )
     use.add_argument("name")
     use.set_defaults(func=lambda a: _store_call("use", a.name))
     rb = sub.add_parser("rollback", help="go back to the bundled base model")
