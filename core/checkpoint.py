@@ -113,6 +113,18 @@ def read_config(directory: str | os.PathLike) -> dict:
     return config
 
 
+def _check_shapes(model: Im2Latex, state: dict, directory: Path) -> None:
+    """Compare the weights with the architecture (a model on the meta device) before
+    allocating: a config that says d_ff=10**9 must be an error, not hundreds of gigabytes."""
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items() if k != "head.weight"}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != found:
+        odd = sorted(set(expected) ^ set(found)) or [k for k in expected if expected[k] != found[k]]
+        raise ModelError(
+            f"The model at {directory} does not match its config ({', '.join(odd[:3])})."
+        )
+
+
 def load_model(directory: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
     """Load and verify a model directory; raises :class:`ModelError` with a clear message."""
     directory = Path(directory)
@@ -129,13 +141,15 @@ def load_model(directory: str | os.PathLike, device: str | torch.device = "cpu")
         arch = ModelConfig.from_dict(config["architecture"])
         vocab = Vocab(list(config["vocabulary"]))
         preprocess = PreprocessConfig.from_dict(config.get("preprocess", {}))
-        model = Im2Latex(arch)
         state = load_file(str(weights))
+        with torch.device("meta"):  # shapes only: nothing is allocated or initialised yet
+            model = Im2Latex(arch)
+        _check_shapes(model, state, directory)
+        model = model.to_empty(device="cpu")  # every tensor is then filled from the file
+        model.head.weight = model.embed.weight  # to_empty unties them
     # a hand-edited config can hold anything: lists for dicts, strings for sizes, zeros
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, SafetensorError) as exc:
         raise ModelError(f"The model at {directory} cannot be read ({exc}).") from None
-    if "embed.weight" not in state:
-        raise ModelError(f"The model at {directory} does not match its config (no embed.weight).")
     state["head.weight"] = state["embed.weight"]
     try:
         model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)

@@ -200,6 +200,14 @@ def test_architecture_that_disagrees_with_the_weights(model_dir):
         load_model(model_dir)
 
 
+@pytest.mark.parametrize("key,value", [("d_ff", 10**9), ("vocab_size", 10**8), ("max_len", 10**8)])
+def test_absurd_sizes_in_config_are_refused_before_allocating(model_dir, key, value):
+    config = json.loads((model_dir / CONFIG).read_text())
+    edit_config(model_dir, architecture={**config["architecture"], key: value})
+    with pytest.raises(ModelError, match="does not match its config"):
+        load_model(model_dir)
+
+
 @pytest.mark.parametrize("drop", ["embed.weight", "norm.weight"])
 def test_missing_tensors_are_a_model_error(model_dir, drop):
     state = load_file(str(model_dir / WEIGHTS))
