@@ -29,7 +29,8 @@ _WRAPPERS: dict[str, tuple[str, str]] = {
 def format_latex(latex: str, fmt: str) -> str:
     """Return ``latex`` wrapped for pasting in format ``fmt`` (a key of COPY_FORMATS).
 
-    Surrounding whitespace is dropped so that wrappers sit tight against the formula.
+    Surrounding whitespace is dropped so that wrappers sit tight against the formula; an
+    empty formula stays empty in every format.
     Raises ValueError for an unknown format, naming the valid ones, because a typo in a
     settings file should be reported, not silently turned into raw LaTeX.
     """
@@ -37,6 +38,8 @@ def format_latex(latex: str, fmt: str) -> str:
         valid = ", ".join(COPY_FORMATS)
         raise ValueError(f"Unknown copy format {fmt!r}; valid formats are: {valid}.")
     body = latex.strip()
+    if not body:  # nothing recognized: "$$" would open display math where it is pasted
+        return ""
     if fmt == "mathml":
         from core.mathml import latex_to_mathml
 

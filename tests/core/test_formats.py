@@ -47,3 +47,9 @@ def test_unknown_format_names_the_valid_ones(fmt):
     message = str(info.value)
     assert repr(fmt) in message
     assert all(name in message for name in COPY_FORMATS)
+
+
+@pytest.mark.parametrize("fmt", list(COPY_FORMATS))
+def test_empty_formula_stays_empty(fmt):
+    """A blank image's empty result must not paste "$$" (which opens display math)."""
+    assert format_latex("  \n", fmt) == ""
