@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from core.dataset import Dataset
+from core.decoding import allowed_logits
 from core.errors import TeXSnapError
 from core.preprocess import preprocess
 from core.recognizer import batch_images
@@ -41,7 +42,7 @@ def attention_maps(rec, image) -> tuple[np.ndarray, list[str], np.ndarray]:
     ids, maps = [], []
     for step in range(cfg.max_len - 1):
         logits, weights = model.decode(tok, cross, mask, caches, start=step, need_weights=True)
-        nxt = int(logits[0, -1].argmax())
+        nxt = int(allowed_logits(logits[:, -1], cfg)[0].argmax())  # as decoding.greedy
         if nxt == cfg.eos_id:
             break
         ids.append(nxt)

@@ -28,7 +28,7 @@ def _reorder(caches: list[dict], index: torch.Tensor) -> None:
                 cache[key] = cache[key].index_select(0, index)
 
 
-def _allowed(logits: torch.Tensor, cfg) -> torch.Tensor:
+def allowed_logits(logits: torch.Tensor, cfg) -> torch.Tensor:
     """Float logits with padding and BOS ruled out: they are never output, and a model that
     still favours them (untrained, or damaged) must not produce an empty formula that way."""
     logits = logits.float().clone()
@@ -51,7 +51,7 @@ def greedy(
     out_p = torch.zeros((b, 0), device=images.device)
     done = torch.zeros(b, dtype=torch.bool, device=images.device)
     for step in range(max_len - 1):
-        logits = _allowed(model.decode(tok, cross, mask, caches, start=step)[:, -1], cfg)
+        logits = allowed_logits(model.decode(tok, cross, mask, caches, start=step)[:, -1], cfg)
         probs = logits.softmax(-1)
         p, nxt = probs.max(-1)
         nxt = torch.where(done, torch.full_like(nxt, cfg.pad_id), nxt)
@@ -115,7 +115,7 @@ def _beam_one(model, cross, mask, beam, max_len, n_best, alpha) -> list[Hypothes
         k = len(seqs)
         cross_k = [(ck.expand(k, -1, -1, -1), cv.expand(k, -1, -1, -1)) for ck, cv in cross]
         mask_k = mask.expand(k, -1) if mask is not None else None
-        logits = _allowed(model.decode(tok, cross_k, mask_k, caches, start=step)[:, -1], cfg)
+        logits = allowed_logits(model.decode(tok, cross_k, mask_k, caches, start=step)[:, -1], cfg)
         logp = logits.log_softmax(-1)  # (k, V)
         total = (scores[:, None] + logp).flatten()
         top_scores, top_idx = total.topk(min(2 * beam, total.numel()))

@@ -128,8 +128,9 @@ def test_eval_zip_json_with_stress(model, dataset_dir, tmp_path, capsys):
     assert code == 0, err
     report = json.loads(out)
     assert report["n"] == 3 and report["skipped"] == 0
-    for key in ("exact_match", "bleu4", "edit_distance", "cer", "token_accuracy", "ece"):
+    for key in ("exact_match", "bleu4", "edit_distance", "token_accuracy", "ece"):
         assert 0.0 <= report[key] <= 1.0
+    assert report["cer"] >= 0.0  # insertions can take CER above 1
     assert list(report["stress"]) == ["clean", *VARIANTS]
     assert all(v["n"] == 3 for v in report["stress"].values())
 
