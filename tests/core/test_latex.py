@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from core.latex import canonical_tokens, canonicalize, detokenize, tokenize
@@ -194,3 +197,25 @@ def test_tokenize(source, tokens):
 def test_detokenize_spaces_only_where_tex_needs_them(tokens, text):
     assert detokenize(tokens) == text
     assert tokenize(text) == tokens
+
+
+def real_formulas(n: int) -> list[str]:
+    """Every k-th line of the shared formula corpora (training text, read-only)."""
+    default = Path(__file__).resolve().parents[3] / "shared" / "data"  # as tests/conftest.py
+    shared = Path(os.environ.get("TEXSNAP_SHARED_DATA", default))
+    out = []
+    for name, column in (("corpus.tsv", 1), ("k12.txt", 0)):
+        path = shared / "formulas" / name
+        if not path.is_file():
+            pytest.skip(f"needs {path}")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        out += [line.split("\t")[column] for line in lines[:: max(1, len(lines) // n)]]
+    return out
+
+
+@pytest.mark.data
+def test_real_formulas_canonicalize_to_a_fixed_point():
+    """All 288k formulas of ../shared/data pass (checked once); a sample guards regressions."""
+    for formula in real_formulas(1500):
+        once = canonicalize(formula)
+        assert canonicalize(once) == once, formula
