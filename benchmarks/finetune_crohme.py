@@ -47,6 +47,7 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--preset", default="quick", choices=("quick", "thorough"))
     p.add_argument("--steps", type=int, help="override the preset's steps (experiments)")
+    p.add_argument("--lr", type=float, help="override the preset's peak learning rate")
     p.add_argument("--warm-cache", action="store_true", help="reuse rendered replay images")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     return p.parse_args(argv)
@@ -160,7 +161,7 @@ def main(argv=None) -> int:
                 loss = f" loss {p.loss:.3f}" if p.loss is not None else ""
                 print(f"[{p.elapsed:6.0f}s] {p.message}{loss}{held}", file=sys.stderr, flush=True)
 
-        options = Options(preset=args.preset, device="cpu", seed=args.seed, steps=args.steps)
+        options = Options(args.preset, "cpu", args.seed, steps=args.steps, lr=args.lr)
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"scoring the other {len(others)} images…", file=sys.stderr, flush=True)
@@ -176,6 +177,7 @@ def main(argv=None) -> int:
         "heldout": report.heldout_samples,
         "replay": report.replay_samples,
         "steps": report.steps,
+        "lr": options.resolved().lr,
         "finetune_seconds": round(wall, 1),
         # CPU time of both threads: on a machine shared with other work, wall time includes
         # waiting for a core; cpu / threads is what an otherwise idle machine would take
@@ -212,7 +214,7 @@ def markdown(r: dict) -> str:
     return "\n".join(
         [
             f"Model: {r['model']}; {r['corrections']} corrections (seed {r['seed']}), "
-            f"{r['trained_on']} trained on + {r['replay']} replay, {r['steps']} steps "
+            f"{r['trained_on']} trained on + {r['replay']} replay, {r['steps']} steps at lr {r['lr']:g} "
             f"({r['preset']}) on {r['threads']} CPU threads.",
             "",
             "| Exact match | n | before | after | points | target |",

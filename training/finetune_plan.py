@@ -62,6 +62,7 @@ class Options:
     seed: int = 0
     regression_size: int = REGRESSION_SIZE
     steps: int | None = None  # overrides the preset (tests, experiments)
+    lr: float | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -69,6 +70,8 @@ class Options:
         p = PRESETS[self.preset]
         if self.steps is not None:
             p = Preset(**{**asdict(p), "steps": max(1, int(self.steps))})
+        if self.lr is not None:
+            p = Preset(**{**asdict(p), "lr": float(self.lr)})
         return p
 
 
