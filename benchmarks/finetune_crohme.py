@@ -92,8 +92,15 @@ def exact_match(model_dir: Path, examples, device="cpu") -> dict:
             path, [images[i] for i in order], [labels[i] for i in order], ["crohme"] * len(order)
         )
         data = TrainData(read_shards([path]), loaded.vocab, 10**6)
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the fine-tune scores (see training.finetune._Run.score)
     start = time.perf_counter()
-    scores = evaluate_slices(loaded.model, data, 10**9, device)["crohme"]
+    try:
+        scores = evaluate_slices(loaded.model, data, 10**9, device)["crohme"]
+    finally:
+        torch.set_num_threads(threads)
     return {
         **scores,
         "unreadable": len(skipped),
