@@ -157,7 +157,7 @@ def metadata_distributions(root_dist: str = "texsnap") -> list[str]:
     """Distributions whose metadata (version, licence) the About dialog reads at run time."""
     from gui.about_dialog import requirement_closure
 
-    return [d for d in requirement_closure(root_dist, skip=EXCLUDED_DISTRIBUTIONS)]
+    return [root_dist, *requirement_closure(root_dist, skip=EXCLUDED_DISTRIBUTIONS)]
 
 
 def mac_info_plist(version: str) -> dict:

@@ -46,9 +46,9 @@ if [ "$PURGE" = yes ]; then
     [ "$QUIET" = yes ] || echo "TeXSnap and your TeXSnap files are removed."
 elif [ "$QUIET" = no ]; then
     echo "TeXSnap is removed. Your files are kept; delete these folders to remove them too:"
-    echo "  settings:               $CONFIG"
+    echo "  settings:                $CONFIG"
     echo "  history and your models: $DATA"
-    echo "  cache and log:          $CACHE"
+    echo "  cache and log:           $CACHE"
     echo "  (or run this uninstaller with --purge next time)"
     echo "The local API token, if you used the API, is in your keyring (service TeXSnap)."
 fi

@@ -153,5 +153,6 @@ def test_mac_info_plist_asks_for_screen_recording():
 
 def test_license_metadata_skips_excluded_distributions():
     dists = contents.metadata_distributions()
+    assert dists[0] == "texsnap"  # the About dialog walks the requirements from there
     assert "torch" in dists and "pyside6-essentials" in dists
     assert not {"tensorboard", "pytest", "ruff"} & set(dists)

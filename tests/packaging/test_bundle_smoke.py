@@ -94,6 +94,8 @@ def test_layout(bundle, snapshot):
     ).is_file()
     for left_out in ("tensorboard", "triton", "pytest", "PySide6/QtQuick.abi3.so"):
         assert not (internal / left_out).exists(), left_out
+    for dist in ("texsnap", "torch", "pyside6_essentials"):  # for the About dialog
+        assert list(internal.glob(f"{dist}*.*-info")), dist
     for script in build.LINUX_FILES:
         assert (bundle / script).is_file()
 
