@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from core import __version__
@@ -36,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before anything imports torch (OpenMP reads it once, at load): idle OpenMP workers
+    # sleep instead of spinning. Spinning workers of the app, `texsnap serve` and a training
+    # process (which inherits this) steal each other's cores; see core/device.py.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         from gui.app import run_app

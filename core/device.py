@@ -37,8 +37,14 @@ def select_device(name: str = "auto") -> torch.device:
 
 
 def configure_cpu_threads() -> int:
-    """Use the physical cores we are allowed to run on, at most 8: beyond that a small
-    model's per-token matrix products gain nothing and other programs lose."""
+    """Use the cores we are allowed to run on, at most 8: beyond that a small model's
+    per-token matrix products gain nothing and other programs lose.
+
+    Sharing the cores is made safe by ``OMP_WAIT_POLICY=PASSIVE``, which ``main.py`` sets
+    before torch loads (it cannot be changed afterwards): with OpenMP's default, idle workers
+    spin, and two processes (the app and a training run) that each spin on the same cores
+    made a recognition ~6x slower on 2 cores (docs/ARCHITECTURE.md, "CPU threads").
+    ``TEXSNAP_THREADS`` overrides the count."""
     env = os.environ.get("TEXSNAP_THREADS")
     if env and env.isdigit() and int(env) > 0:
         n = int(env)

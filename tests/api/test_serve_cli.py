@@ -190,9 +190,32 @@ def test_serve_wiring(random_model_dir, monkeypatch, capsys):
         (["--timeout", "0"], "--timeout"),
         (["--timeout", "nan"], "--timeout"),
         (["--max-body-mb", "-1"], "--max-body-mb"),
+        (["--allow-origin", "*"], "any web page"),
+        (["--allow-origin", "app://ok", "--allow-origin", "obsidian.md"], "not a web origin"),
     ],
 )
 def test_serve_refuses_bad_limits(flags, words, capsys):
     args = parse(["serve", *flags])
     assert args.func(args) == 2
     assert words in capsys.readouterr().err
+
+
+def test_serve_writes_origins_as_browsers_send_them():
+    args = parse(["serve", "--allow-origin", "HTTPS://Www.Overleaf.com/"])
+    assert serve_cli._check_limits(args) is None
+    assert args.allow_origin == ["https://www.overleaf.com"]
+
+
+def test_texsnap_lets_idle_openmp_threads_sleep(monkeypatch, capsys):
+    """Set before torch loads, for the app, `texsnap serve` and training children alike;
+    a user's own choice is kept."""
+    import main
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    with pytest.raises(SystemExit):
+        main.main(["--version"])
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    with pytest.raises(SystemExit):
+        main.main(["--version"])
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
