@@ -37,9 +37,9 @@ class Preset:
 
 
 PRESETS = {
-    # ~4 minutes of training on 2 laptop cores for a base-sized model
+    # ~8 passes over 200 corrections; about 4 minutes in all on 2 laptop cores
     "quick": Preset(
-        "quick", steps=160, lr=1e-4, warmup=10, batch_pixels=150_000, max_batch=16, evals=4
+        "quick", steps=200, lr=1e-4, warmup=10, batch_pixels=150_000, max_batch=16, evals=4
     ),
     "thorough": Preset(
         "thorough", steps=600, lr=1e-4, warmup=30, batch_pixels=250_000, max_batch=24, evals=8
@@ -47,12 +47,15 @@ PRESETS = {
 }
 PRESET_LABELS = {
     "quick": "Quick (a few minutes)",
-    "thorough": "Thorough (about four times longer, for a few hundred corrections or more)",
+    "thorough": "Thorough (about three times longer, for a few hundred corrections or more)",
 }
-# Seconds per training step and per evaluated image, measured with the base architecture
-# (2 CPU cores; one H100). Used only for the estimate shown before a run starts.
-STEP_SECONDS = {"cpu": 1.3, "cuda": 0.06, "mps": 0.25}
-EVAL_SECONDS = {"cpu": 0.06, "cuda": 0.004, "mps": 0.02}
+# Seconds per training step, per scored image and per printed formula drawn (first run
+# only; then cached), for the base architecture. CPU: CPU time measured by
+# benchmarks/finetune_crohme.py --random on one thread, rounded up; GPUs: guesses. Used only
+# for the estimate shown before a run starts.
+STEP_SECONDS = {"cpu": 0.6, "cuda": 0.06, "mps": 0.25}
+EVAL_SECONDS = {"cpu": 0.08, "cuda": 0.004, "mps": 0.02}
+RENDER_SECONDS = 0.13
 
 
 @dataclass
@@ -170,4 +173,5 @@ def estimate_seconds(options: Options, n_corrections: int, device: str = "cpu") 
     kind = device if device in STEP_SECONDS else "cpu"
     held = max(3, n_corrections // 5)
     evals = 2 * (held + options.regression_size) + p.evals * held
-    return p.steps * STEP_SECONDS[kind] + evals * EVAL_SECONDS[kind] + 20
+    renders = min(p.max_replay, n_corrections - held) + options.regression_size
+    return 10 + p.steps * STEP_SECONDS[kind] + evals * EVAL_SECONDS[kind] + renders * RENDER_SECONDS
