@@ -45,7 +45,7 @@ from training.user_data import heldout_indices, prepare, read_examples
 
 
 class _Clock:
-    """Elapsed time without pauses, and an ETA from the measured step rate."""
+    """Seconds since the start, time spent paused excluded."""
 
     def __init__(self):
         self.start = time.perf_counter()
@@ -170,13 +170,14 @@ class _Run:
         what = "the model in use" if phase == "before" else "the fine-tuned model"
         self.tell(phase, f"Scoring {what}…")
         model = loaded.model.to(self.device)
-        user = self.score(model, _slice(held, "user"))
+        # the model in use may be an imported one with another vocabulary: decode with its own
+        user = self.score(model, _slice(held, "user", loaded.vocab))
         self.check()
         sha = loaded.config.get("sha256", "")  # none yet for the fine-tuned model
         key, scores = f"{sha}:{self.regression_key}", _ScoreCache()
         reg = scores.get(key) if sha else None
         if reg is None:
-            reg = self.score(model, _slice(held, "printed"))
+            reg = self.score(model, _slice(held, "printed", loaded.vocab))
             if sha:
                 scores.put(key, reg)
         return {"user": user, "regression": reg}
@@ -278,11 +279,13 @@ def _same(a: Path, b: Path) -> bool:
     return False
 
 
-def _slice(held: TrainData, source: str) -> TrainData:
-    """The samples of one source ("user": held-out corrections, "printed": regression)."""
+def _slice(held: TrainData, source: str, vocab=None) -> TrainData:
+    """The samples of one source ("user": held-out corrections, "printed": regression),
+    decoded with ``vocab`` when given (scores compare LaTeX strings, not token ids)."""
     view = TrainData.__new__(TrainData)
     view.__dict__.update(held.__dict__)
     view.keep = [i for i in held.keep if held.shard.sources[i] == source]
+    view.vocab = vocab or held.vocab
     return view
 
 
