@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch.overrides import TorchFunctionMode
 
 from core.errors import ModelError
 from core.model import Im2Latex, ModelConfig
@@ -125,6 +126,24 @@ def _check_shapes(model: Im2Latex, state: dict, directory: Path) -> None:
         )
 
 
+class _SkipRandomInit(TorchFunctionMode):
+    """Build modules without running their random initialisers, for weights that are
+    overwritten anyway. Not ``to_empty`` of a meta model either: the meta kernels of those
+    operations are written in Python, and their first use imports torch._dynamo, sympy and
+    triton (+150 MB of memory, seconds at start-up). A function mode is per thread, so
+    other threads' initialisers are unaffected."""
+
+    SKIPPED = frozenset({"normal_", "uniform_", "kaiming_normal_", "kaiming_uniform_"})
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if getattr(func, "__name__", "") in self.SKIPPED:
+            tensor = args[0] if args else kwargs.get("tensor")
+            if isinstance(tensor, torch.Tensor):
+                return tensor
+        return func(*args, **kwargs)
+
+
 def load_model(directory: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
     """Load and verify a model directory; raises :class:`ModelError` with a clear message."""
     directory = Path(directory)
@@ -142,11 +161,11 @@ def load_model(directory: str | os.PathLike, device: str | torch.device = "cpu")
         vocab = Vocab(list(config["vocabulary"]))
         preprocess = PreprocessConfig.from_dict(config.get("preprocess", {}))
         state = load_file(str(weights))
-        with torch.device("meta"):  # shapes only: nothing is allocated or initialised yet
+        with torch.device("meta"), _SkipRandomInit():  # shapes only: nothing allocated yet
             model = Im2Latex(arch)
         _check_shapes(model, state, directory)
-        model = model.to_empty(device="cpu")  # every tensor is then filled from the file
-        model.head.weight = model.embed.weight  # to_empty unties them
+        with _SkipRandomInit():  # every tensor is then filled from the file
+            model = Im2Latex(arch)
     # a hand-edited config can hold anything: lists for dicts, strings for sizes, zeros
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, SafetensorError) as exc:
         raise ModelError(f"The model at {directory} cannot be read ({exc}).") from None
