@@ -48,6 +48,8 @@ class TrainingPlot(QWidget):
         acc.plot(self.eval_steps, self.accuracy, "o-", color="tab:orange", markersize=4)
         ax.set_xlabel("step")
         ax.set_ylabel("training loss", color="tab:blue")
+        acc.yaxis.tick_right()  # clear() puts the twin axis back on the left
+        acc.yaxis.set_label_position("right")
         acc.set_ylabel("held-out exact match %", color="tab:orange")
         acc.set_ylim(0, 100)
         self.canvas.draw_idle()
