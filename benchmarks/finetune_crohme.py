@@ -141,6 +141,7 @@ def cap_random_decoding() -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ["TEXSNAP_THREADS"] = str(args.threads)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as main.py sets it for the app
     import torch
 
     torch.set_num_threads(args.threads)

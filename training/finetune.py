@@ -186,7 +186,8 @@ class _Run:
         """Greedy scores of ``model`` on ``data`` (one source). On the CPU with one thread:
         decoding is a long chain of tiny operations, and with two threads each of them waits
         for the other thread, which any other busy program delays (measured on a loaded
-        2-core machine: greedy decoding 12x slower in wall time with two threads than one)."""
+        2-core machine with OpenMP's default waiting: greedy decoding 12x slower in wall time
+        with two threads than with one)."""
         threads = torch.get_num_threads()
         if self.device.type == "cpu":
             torch.set_num_threads(1)
