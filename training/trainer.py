@@ -175,6 +175,7 @@ class Trainer:
                 "device": str(self.device),
                 "world_size": self.dist.world,
                 "samples": len(self.train.keep),
+                "data": self._data_summary(),
             },
         }
         return save_model(
@@ -184,6 +185,15 @@ class Trainer:
             PreprocessConfig(),
             meta=meta,
         )
+
+    def _data_summary(self) -> dict:
+        """Samples per source and the shard files: a model says what it learned from."""
+        counts: dict[str, int] = {}
+        for i in self.train.keep:
+            src = self.train.shard.sources[i]
+            counts[src] = counts.get(src, 0) + 1
+        names = [p.name for p in shard_files(Path(self.cfg.shards), "train")]
+        return {"samples_per_source": counts, "shards": names}
 
     # ---- the loop ----------------------------------------------------------------------
     def batches(self):
