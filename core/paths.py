@@ -17,6 +17,7 @@ them, and every caller would otherwise repeat the same ``mkdir``.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -76,3 +77,10 @@ def settings_path(ensure: bool = True) -> Path:
 def database_path(ensure: bool = True) -> Path:
     """The SQLite history database; its directory exists when ``ensure`` is true."""
     return data_dir(ensure) / DATABASE_FILE
+
+
+def resources_dir() -> Path:
+    """``resources/`` (bundled model, icons) of the source tree, or of a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    root = Path(bundle) if bundle else Path(__file__).resolve().parent.parent
+    return root / "resources"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -20,17 +19,11 @@ from core.decoding import Hypothesis, beam_search
 from core.device import select_device
 from core.errors import BlankImage, TeXSnapError
 from core.imageio import ImageSource
+from core.paths import resources_dir
 from core.preprocess import preprocess
 from core.result import Alternative, Result
 
 MAX_BEAM = 10
-
-
-def resources_dir() -> Path:
-    """``resources/`` of the source tree, or of a PyInstaller bundle."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if bundle else Path(__file__).resolve().parent.parent
-    return root / "resources"
 
 
 def default_model_dir() -> Path:

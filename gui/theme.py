@@ -1,7 +1,10 @@
-"""Light, dark or the system's look; and the app icon (drawn, so no image files to ship)."""
+"""Light, dark or the system's look; and the app icon."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from core.paths import resources_dir
 from gui.qt import (
     QApplication,
     QColor,
@@ -52,6 +55,20 @@ def apply_theme(app: QApplication, theme: str) -> None:
 
 
 def app_icon() -> QIcon:
+    """The installed icon (resources/icons, the same files the .desktop entry and installers
+    use), so the window, the tray and the menu entry look alike; a drawn stand-in only when
+    those files are missing (a broken install must still start)."""
+    icon = QIcon()
+    for path in sorted(icons_dir().glob("texsnap-*.png")):
+        icon.addFile(str(path))
+    return icon if not icon.isNull() else _drawn_icon()
+
+
+def icons_dir() -> Path:
+    return resources_dir() / "icons"
+
+
+def _drawn_icon() -> QIcon:
     icon = QIcon()
     for size in (16, 32, 64, 128):
         pix = QPixmap(size, size)
