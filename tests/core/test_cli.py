@@ -133,9 +133,11 @@ def test_blank_image_gives_empty_result_with_reason(model, tmp_path, capsys):
     assert code == 0 and out == "\n" and "blank" in err
 
 
-def test_mixed_batch_carries_on(model, bad_inputs, formula_png, capsys):
+@pytest.mark.parametrize("batch", ["1", "3"])
+def test_mixed_batch_carries_on(model, bad_inputs, formula_png, capsys, batch):
     order = [formula_png, bad_inputs["zero_byte.png"], formula_png, bad_inputs["bomb.png"]]
-    code, out, _ = run(["predict", "--json", *map(str, order), "/no/such/file.png"], capsys)
+    argv = ["predict", "--json", "--batch", batch, *map(str, order), "/no/such/file.png"]
+    code, out, _ = run(argv, capsys)
     assert code == 0
     lines = json_lines(out)
     assert [line["path"] for line in lines] == [*map(str, order), "/no/such/file.png"]
@@ -220,6 +222,12 @@ def test_beam_and_alternatives(model, formula_png, capsys):
 def test_bad_beam(model, formula_png, capsys, beam):
     code, out, err = run(["predict", "--beam", beam, str(formula_png)], capsys)
     assert code == 2 and out == "" and "--beam must be 1 (greedy) to 10" in err
+
+
+@pytest.mark.parametrize("argv", [["--batch", "0"], ["--alternatives", "-1"]])
+def test_bad_batch_or_alternatives(model, formula_png, capsys, argv):
+    code, out, err = run(["predict", *argv, str(formula_png)], capsys)
+    assert code == 2 and out == "" and err.startswith("error: --")
 
 
 def test_beam_must_be_a_number(model, formula_png, capsys):
