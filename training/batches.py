@@ -25,7 +25,7 @@ class TrainData:
         self.ids: list[list[int]] = []
         keep = []
         for i, label in enumerate(shard.labels):
-            ids = vocab.encode(label)
+            ids = vocab.encode(label)[1:-1]  # collate adds BOS/EOS (the decoder's framing)
             if 0 < len(ids) <= max_len - 2:
                 keep.append(i)
             self.ids.append(ids)
