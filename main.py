@@ -55,4 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # a frozen (PyInstaller) app must let spawned children (the fine-tune) run their task
+    # instead of starting another copy of the app
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     sys.exit(main())
