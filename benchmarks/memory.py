@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,15 @@ from pathlib import Path
 from _base_model import ROOT, pick_formulas, resolve_model
 
 BAR_MB = 700
+# getrusage(RUSAGE_CHILDREN) of a process that has torch loaded would count that process's
+# own memory too (the child is forked from it before it runs the command), so a bare Python
+# starts the command and reports its peak; ru_maxrss is in kilobytes on Linux.
+LAUNCHER = (
+    "import resource, subprocess, sys;"
+    "code = subprocess.run(sys.argv[2:]).returncode;"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss));"
+    "sys.exit(code)"
+)
 CAP = 65  # tokens: the longest of the formulas rendered
 HERE = Path(__file__).resolve().parent
 
@@ -72,14 +80,16 @@ def main() -> int:
             str(images),
         ]
         start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        peak_file = tmp / "peak_kb"
+        launcher = [sys.executable, "-c", LAUNCHER, str(peak_file)]
+        proc = subprocess.run(launcher + cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        peak_kb = int(peak_file.read_text()) if peak_file.is_file() else 0
         seconds = time.perf_counter() - start
     if proc.returncode != 0:
         print(proc.stderr, file=sys.stderr)
         return 1
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    # ru_maxrss of the waited-for children is in kilobytes on Linux
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = peak_kb / 1024
     result = {
         "model": str(model_dir if not is_random else "random-base"),
         "random": is_random,
