@@ -127,6 +127,7 @@ def main(out_dir: str = "docs/screenshots") -> int:
         "draw.png": lambda: shoot_draw(win),
         "history.png": lambda: shoot_tab(win, 2),
         "corrections.png": lambda: shoot_corrections(win),
+        "training.png": lambda: shoot_tab(win, 4),
         "settings.png": lambda: shoot_settings(win),
         "render-error.png": lambda: shoot_render_error(win),
         "dark.png": lambda: shoot_dark(win, qapp),
