@@ -34,7 +34,6 @@ class TrainConfig:
     bf16: bool = True  # only used on CUDA
     augment: bool = True  # random ink jitter per batch (off for overfitting tests)
     crohme_weight: float = 1.5  # how often a handwritten sample is drawn relative to printed
-    curriculum_steps: int = 0  # ramp max label length from 40 tokens to all over this many steps
     eval_every: int = 1000
     eval_samples: int = 200
     save_every: int = 500
