@@ -83,7 +83,9 @@ def test_real_model_loads_in_the_background_and_recognizes(qtbot, random_model_d
         worker.stop()
 
 
-def test_a_missing_model_fails_with_a_model_error(qtbot, tmp_path):
+def test_a_missing_model_fails_with_a_model_error(qtbot, tmp_path, monkeypatch):
+    # no bundled model to fall back to either (a broken install)
+    monkeypatch.setenv("TEXSNAP_MODEL", str(tmp_path / "no-base-model"))
     worker = ModelWorker(warm_up=False)
     try:
         with qtbot.waitSignal(worker.signals.model_failed, timeout=30_000) as sig:
