@@ -40,6 +40,7 @@ class TrainConfig:
     log_every: int = 20
     threads: int = 0  # CPU threads for torch (0 = all cores)
     vocab_min_count: int = 3
+    init_model: str = ""  # start from an exported model dir (its vocabulary and weights)
     vocab_corpus: bool = False  # also count tokens of ../shared/data/formulas (base model)
     model: dict = field(default_factory=dict)  # ModelConfig fields
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from core.checkpoint import save_model
+from core.checkpoint import load_model, read_config, save_model
 from core.decoding import greedy
 from core.device import select_device
-from core.errors import Cancelled
+from core.errors import Cancelled, SettingsError
 from core.metrics import Scores
 from core.model import Im2Latex, count_parameters
 from core.preprocess import PreprocessConfig
@@ -103,6 +103,7 @@ class Trainer:
         )
         torch.manual_seed(cfg.seed)
         self.model = Im2Latex(mcfg).to(self.device)
+        self._init_from_model()
         self.net = self.model
         if self.dist.world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model)
@@ -118,10 +119,30 @@ class Trainer:
         self.best = -1.0
         self.history: list[dict] = []
 
+    def _init_from_model(self) -> None:
+        """Continue from an exported model (e.g. the bundled one) when no checkpoint exists:
+        the next session's run builds on this one even without its optimizer state."""
+        if not self.cfg.init_model or (self.out / "checkpoint" / "state.json").exists():
+            return
+        loaded = load_model(self.cfg.init_model, "cpu")
+        try:
+            self.model.load_state_dict(loaded.model.float().state_dict())
+        except RuntimeError as exc:
+            raise SettingsError(
+                f"init_model {self.cfg.init_model} has another architecture than this "
+                f"config's [model] section: {str(exc)[:200]}"
+            ) from None
+
     def _vocab(self, labels: list[str]) -> Vocab:
         path = self.out / "vocab.json"
         if path.exists():
             return Vocab(json.loads(path.read_text()))
+        if self.cfg.init_model:
+            vocab = Vocab(read_config(self.cfg.init_model)["vocabulary"])
+            if self.dist.main:
+                self.out.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(vocab.tokens, ensure_ascii=False))
+            return vocab
         if self.cfg.vocab_corpus:
             # the whole formula corpus, not just the shards built so far: later runs that add
             # data can continue from this model without unknown tokens

@@ -65,3 +65,20 @@ def test_run_writes_metrics_plots_and_tensorboard(trained):
     assert (out / "loss.png").stat().st_size > 1000
     assert (out / "eval.png").stat().st_size > 1000
     assert any((out / "tensorboard").iterdir())
+
+
+@pytest.mark.slow
+def test_a_new_run_can_start_from_an_exported_model(trained, tiny_shards, tmp_path):
+    import torch
+
+    from core.checkpoint import load_model
+
+    _, model_dir = trained
+    cfg = load_config(
+        None, tiny_overrides(tiny_shards, tmp_path, "steps=1", f"init_model={model_dir}")
+    )
+    trainer = Trainer(cfg, device="cpu", log=lambda *_: None)
+    exported = load_model(model_dir, "cpu")
+    assert trainer.vocab.tokens == exported.vocab.tokens
+    for name, value in exported.model.state_dict().items():
+        assert torch.equal(trainer.model.state_dict()[name], value.float()), name
