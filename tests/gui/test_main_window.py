@@ -250,10 +250,10 @@ def test_save_as_correction_without_a_result_explains(window, store):
 
 
 def test_a_result_for_an_older_request_is_not_shown(qtbot, window, fake_model):
-    stale = window.worker.recognize(b"old")
-    window.current = None
+    # request inside the block: a fast worker may answer before a later waitSignal connects
     with qtbot.waitSignal(window.worker.signals.result):
-        pass
+        stale = window.worker.recognize(b"old")
+        window.current = None
     assert stale is not window._latest_request
     assert window.panel.latex() == ""
 
