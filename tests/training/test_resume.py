@@ -28,6 +28,14 @@ def _run(shards, out, steps=12, should_stop=lambda: False, resume=False):
     Trainer(cfg, device="cpu", log=lambda *_: None, should_stop=should_stop).run(resume=resume)
 
 
+def _cli_run(shards, out, *extra) -> tuple[list[str], dict]:
+    """``--set`` arguments and environment for ``main.py train`` in a child process."""
+    sets = []
+    for item in tiny_overrides(shards, out, *extra):
+        sets += ["--set", item]
+    return sets, {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+
 @pytest.mark.slow
 def test_resume_after_interruption_is_bit_exact(tiny_shards, tmp_path):
     _run(tiny_shards, tmp_path / "straight")
@@ -54,10 +62,7 @@ def test_cancel_keeps_a_checkpoint_to_resume_from(tiny_shards, tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_gloo_two_processes(tiny_shards, tmp_path):
-    sets = []
-    for item in tiny_overrides(tiny_shards, tmp_path, "steps=4", "eval_every=1000"):
-        sets += ["--set", item]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    sets, env = _cli_run(tiny_shards, tmp_path, "steps=4", "eval_every=1000")
     cmd = [
         sys.executable,
         "-m",
@@ -83,10 +88,7 @@ def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tiny_shards, tmp_path
     import signal
     import time
 
-    sets = []
-    for item in tiny_overrides(tiny_shards, tmp_path, "steps=100000", "eval_every=100000"):
-        sets += ["--set", item]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    sets, env = _cli_run(tiny_shards, tmp_path, "steps=100000", "eval_every=100000")
     cmd = [sys.executable, str(ROOT / "main.py"), "train", "--config", "", "--device", "cpu"]
     proc = subprocess.Popen([*cmd, *sets], env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
