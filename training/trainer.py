@@ -137,25 +137,24 @@ class Trainer:
         path = self.out / "vocab.json"
         if path.exists():
             return Vocab(json.loads(path.read_text()))
-        if self.cfg.init_model:
-            vocab = Vocab(read_config(self.cfg.init_model)["vocabulary"])
-            if self.dist.main:
-                self.out.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(vocab.tokens, ensure_ascii=False))
-            return vocab
-        if self.cfg.vocab_corpus:
-            # the whole formula corpus, not just the shards built so far: later runs that add
-            # data can continue from this model without unknown tokens
-            from training.data.sources import load_formulas
-
-            labels = [*labels, *load_formulas(split="train")]
-        vocab = Vocab.build(labels, min_count=self.cfg.vocab_min_count)
+        vocab = self._new_vocab(labels)
         if self.dist.main:
             self.out.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")  # other ranks may read it meanwhile
             tmp.write_text(json.dumps(vocab.tokens, ensure_ascii=False))
             os.replace(tmp, path)
         return vocab
+
+    def _new_vocab(self, labels: list[str]) -> Vocab:
+        if self.cfg.init_model:  # the initial model's vocabulary, unchanged
+            return Vocab(read_config(self.cfg.init_model)["vocabulary"])
+        if self.cfg.vocab_corpus:
+            # the whole formula corpus, not just the shards built so far: later runs that add
+            # data can continue from this model without unknown tokens
+            from training.data.sources import load_formulas
+
+            labels = [*labels, *load_formulas(split="train")]
+        return Vocab.build(labels, min_count=self.cfg.vocab_min_count)
 
     # ---- checkpoints -------------------------------------------------------------------
     def resume(self) -> bool:
