@@ -35,6 +35,12 @@ def register(subparsers) -> None:
     ft.add_argument("--regression-size", type=int, default=200, help=argparse.SUPPRESS)
     ft.add_argument("--use", action="store_true", help="switch to it when it is recommended")
     ft.add_argument("--json", action="store_true", help="print the report as JSON")
+    ft.add_argument(
+        "--child-process",
+        action="store_true",
+        help="train in a child process, as the app's Training tab does (a crash of training "
+        "is reported, not fatal)",
+    )
     ft.set_defaults(func=run_finetune)
 
     models = subparsers.add_parser("models", help="list, switch, export or import model versions")
@@ -82,7 +88,10 @@ def run_finetune(args) -> int:
         )
         with tempfile.TemporaryDirectory(prefix="texsnap-corrections-") as tmp:
             dataset = args.dataset or _export_corrections(Path(tmp) / "corrections.zip")
-            report = finetune(dataset, start, current, out, options, progress=_print_progress)
+            if args.child_process:
+                report = _finetune_in_child(dataset, start, current, out, options)
+            else:
+                report = finetune(dataset, start, current, out, options, progress=_print_progress)
     except (Cancelled, KeyboardInterrupt):
         print("\nFine-tuning stopped; the model in use is unchanged.", file=sys.stderr)
         return 130
@@ -102,6 +111,34 @@ def run_finetune(args) -> int:
         elif report.recommended and not args.out:
             print(f"Switch to it with: texsnap models use {report.name}")
     return 0
+
+
+def _finetune_in_child(dataset, start, current, out, options):
+    """The Training tab's path: ``training.finetune_job.ChildRun`` (a spawned process that
+    reports through a queue). In the desktop bundle this also proves that the frozen
+    executable can start its own worker processes."""
+    import time
+
+    from core.errors import Cancelled, TeXSnapError
+    from training.finetune_job import ChildRun, Job
+    from training.finetune_plan import Progress, Report
+
+    run = ChildRun(Job(str(dataset), str(start), str(current), str(out), options))
+    try:
+        while True:
+            for kind, payload in run.messages():
+                if kind == "progress":
+                    _print_progress(Progress(**payload))
+                elif kind == "done":
+                    return Report.from_dict(payload)
+                elif kind == "cancelled":
+                    raise Cancelled(payload)
+                else:
+                    raise TeXSnapError(payload)
+            time.sleep(0.1)
+    finally:
+        if not run.finished:  # Ctrl+C here: stop the child too, the model in use stays
+            run.kill()
 
 
 def _export_corrections(dest: Path) -> Path:

@@ -144,7 +144,8 @@ def test_training_commands_are_there(bundle, env, snapshot):
 
 
 def test_finetune_runs_in_the_bundle(bundle, env, snapshot, home):
-    """The training tab's job, from the command line: a one-step fine-tune on corrections."""
+    """The training tab's job: a one-step fine-tune on corrections, run in a child process as
+    the tab runs it (the frozen executable must be able to spawn its own workers)."""
     from core.render import render_png
 
     data = home / "corrections"
@@ -156,7 +157,7 @@ def test_finetune_runs_in_the_bundle(bundle, env, snapshot, home):
         lines.append(f"{i}.png\t{formula}")
     (data / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     args = ["--steps", "1", "--regression-size", "4", "--device", "cpu", "--json"]
-    result = texsnap(bundle, env, "finetune", str(data), *args, timeout=900)
+    result = texsnap(bundle, env, "finetune", str(data), *args, "--child-process", timeout=900)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["steps"] == 1
 

@@ -241,3 +241,33 @@ def test_cli_finetune_bad_dataset_is_exit_2(random_model_dir, monkeypatch, capsy
     assert "texsnap finetune:" in capsys.readouterr().err
     assert main(["finetune", "--device", "cpu"]) == 2  # no corrections saved yet
     assert "no corrections yet" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_finetune_in_a_child_process_like_the_training_tab(
+    dataset, random_model_dir, monkeypatch, capsys, tmp_path
+):
+    from main import main
+
+    monkeypatch.setenv("TEXSNAP_MODEL", str(random_model_dir))
+    out_dir = tmp_path / "child-version"
+    args = ["--steps", "1", "--regression-size", "4", "--device", "cpu", "--json"]
+    code = main(["finetune", str(dataset), *args, "--out", str(out_dir), "--child-process"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    report = json.loads(out.out)
+    assert report["steps"] == 1 and Path(report["model_dir"]) == out_dir
+    assert (out_dir / "config.json").is_file()
+    assert "Scoring the model in use" in out.err  # the child's progress reached the parent
+
+
+def test_cli_finetune_child_process_error_is_exit_2(
+    random_model_dir, monkeypatch, capsys, tmp_path
+):
+    from main import main
+
+    monkeypatch.setenv("TEXSNAP_MODEL", str(random_model_dir))
+    bad = tmp_path / "broken.zip"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    assert main(["finetune", str(bad), "--device", "cpu", "--child-process"]) == 2
+    assert "texsnap finetune:" in capsys.readouterr().err
