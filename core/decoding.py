@@ -6,6 +6,7 @@ the caller can compute a confidence and show alternatives.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -21,19 +22,37 @@ class Hypothesis:
     finished: bool = True
 
 
-def _reorder(caches: list[dict], index: torch.Tensor) -> None:
-    for cache in caches:
-        for key in ("k", "v"):
-            if key in cache:
-                cache[key] = cache[key].index_select(0, index)
-
-
 def allowed_logits(logits: torch.Tensor, cfg) -> torch.Tensor:
     """Float logits with padding and BOS ruled out: they are never output, and a model that
     still favours them (untrained, or damaged) must not produce an empty formula that way."""
     logits = logits.float().clone()
     logits[:, [cfg.pad_id, cfg.bos_id]] = float("-inf")
     return logits
+
+
+def _ruled_out(model: Im2Latex, device) -> torch.Tensor:
+    """Added to the logits: -inf for padding and BOS (see ``allowed_logits``)."""
+    bias = torch.zeros(model.cfg.vocab_size, device=device)
+    bias[[model.cfg.pad_id, model.cfg.bos_id]] = float("-inf")
+    return bias
+
+
+@contextlib.contextmanager
+def one_cpu_thread(device: torch.device):
+    """The token loop on one CPU thread. A step is ~40 operations on vectors of a few hundred
+    numbers; split over threads, each of them costs a wake-up of the other threads, which
+    sleep between operations (OMP_WAIT_POLICY=PASSIVE, see core/device.py). Measured with
+    benchmarks/latency.py on 2 quiet cores: greedy median 115 ms with 2 threads, 51 ms with
+    one. The encoder (convolutions over the whole image) keeps every configured thread."""
+    threads = torch.get_num_threads()
+    if device.type != "cpu" or threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 @torch.inference_mode()
@@ -45,22 +64,23 @@ def greedy(
     max_len = min(max_len or cfg.max_len, cfg.max_len)
     _, mask, cross = model.encode(images, sizes)
     b = images.shape[0]
-    caches: list[dict] = [{} for _ in model.layers]
-    tok = torch.full((b, 1), cfg.bos_id, dtype=torch.long, device=images.device)
-    out_ids = torch.zeros((b, 0), dtype=torch.long, device=images.device)
-    out_p = torch.zeros((b, 0), device=images.device)
+    state = model.start_decoding(cross, mask, b)
+    ruled_out = _ruled_out(model, images.device)
+    tok = torch.full((b,), cfg.bos_id, dtype=torch.long, device=images.device)
     done = torch.zeros(b, dtype=torch.bool, device=images.device)
-    for step in range(max_len - 1):
-        logits = allowed_logits(model.decode(tok, cross, mask, caches, start=step)[:, -1], cfg)
-        probs = logits.softmax(-1)
-        p, nxt = probs.max(-1)
-        nxt = torch.where(done, torch.full_like(nxt, cfg.pad_id), nxt)
-        out_ids = torch.cat([out_ids, nxt[:, None]], 1)
-        out_p = torch.cat([out_p, torch.where(done, torch.ones_like(p), p)[:, None]], 1)
-        done |= nxt == cfg.eos_id
-        if bool(done.all()):
-            break
-        tok = nxt[:, None]
+    step_ids, step_p = [], []
+    with one_cpu_thread(images.device):
+        for _ in range(max_len - 1):
+            logits = state.step(tok).float() + ruled_out
+            p, nxt = logits.softmax(-1).max(-1)
+            step_ids.append(nxt.masked_fill(done, cfg.pad_id))
+            step_p.append(p.masked_fill(done, 1.0))
+            done = done | (nxt == cfg.eos_id)
+            if bool(done.all()):
+                break
+            tok = nxt
+    out_ids = torch.stack(step_ids, 1)
+    out_p = torch.stack(step_p, 1)
     hyps = []
     for i in range(b):
         ids, probs = out_ids[i].tolist(), out_p[i].tolist()
@@ -91,9 +111,9 @@ def beam_search(
     for i in range(images.shape[0]):
         cross_i = [(k[i : i + 1], v[i : i + 1]) for k, v in cross]
         mask_i = mask[i : i + 1] if mask is not None else None
-        results.append(
-            _beam_one(model, cross_i, mask_i, beam, max_len, n_best or beam, length_penalty)
-        )
+        with one_cpu_thread(images.device):
+            hyps = _beam_one(model, cross_i, mask_i, beam, max_len, n_best or beam, length_penalty)
+        results.append(hyps)
     return results
 
 
@@ -101,21 +121,19 @@ def _beam_one(model, cross, mask, beam, max_len, n_best, alpha) -> list[Hypothes
     cfg = model.cfg
     device = cross[0][0].device
     max_len = min(max_len or cfg.max_len, cfg.max_len)
-    caches: list[dict] = [{} for _ in model.layers]
+    state = model.start_decoding(cross, mask, 1)
+    ruled_out = _ruled_out(model, device)
     seqs = [[]]  # token ids per live beam
     probs: list[list[float]] = [[]]
     scores = torch.zeros(1, device=device)
-    tok = torch.full((1, 1), cfg.bos_id, dtype=torch.long, device=device)
+    tok = torch.full((1,), cfg.bos_id, dtype=torch.long, device=device)
     finished: list[Hypothesis] = []
 
     def penalty(n: int) -> float:
         return ((5 + n) / 6) ** alpha
 
     for step in range(max_len - 1):
-        k = len(seqs)
-        cross_k = [(ck.expand(k, -1, -1, -1), cv.expand(k, -1, -1, -1)) for ck, cv in cross]
-        mask_k = mask.expand(k, -1) if mask is not None else None
-        logits = allowed_logits(model.decode(tok, cross_k, mask_k, caches, start=step)[:, -1], cfg)
+        logits = state.step(tok).float() + ruled_out
         logp = logits.log_softmax(-1)  # (k, V)
         total = (scores[:, None] + logp).flatten()
         top_scores, top_idx = total.topk(min(2 * beam, total.numel()))
@@ -141,10 +159,10 @@ def _beam_one(model, cross, mask, beam, max_len, n_best, alpha) -> list[Hypothes
         # only the best does would drop better alternatives that are still being built
         if not new_seqs or (len(done) >= n_best and done[n_best - 1] >= best_live):
             break
-        _reorder(caches, torch.tensor(parents, device=device))
+        state.reorder(torch.tensor(parents, device=device))
         seqs, probs = new_seqs, new_probs
         scores = torch.tensor(new_scores, device=device)
-        tok = torch.tensor(next_tok, device=device)[:, None]
+        tok = torch.tensor(next_tok, device=device)
     else:
         finished.extend(
             Hypothesis(s, p, float(sc), finished=False)

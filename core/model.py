@@ -217,6 +217,13 @@ class Im2Latex(nn.Module):
         logits = self.head(self.norm(x))
         return (logits, maps) if need_weights else logits
 
+    def start_decoding(self, cross, mem_mask, batch: int):
+        """State for decoding one token at a time (``state.step(tokens) -> logits``), the
+        fast path of greedy and beam search (core/incremental.py)."""
+        from core.incremental import DecodeState
+
+        return DecodeState(self, cross, mem_mask, batch)
+
     def forward(self, images, tokens, sizes=None, targets=None, label_smoothing=0.0):
         """Teacher forcing: (logits (B, T, V), loss or None)."""
         _, mask, cross = self.encode(images, sizes)

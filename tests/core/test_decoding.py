@@ -33,7 +33,6 @@ class Chain:
 
     def __init__(self, table: dict[int, dict[int, float]], max_len: int = 12):
         self.cfg = ModelConfig(vocab_size=6, max_len=max_len)
-        self.layers = [None]  # one (unused) cache per layer
         probs = torch.full((6, 6), 1e-9)
         for prev, nxt in table.items():
             for tok, p in nxt.items():
@@ -44,8 +43,19 @@ class Chain:
         kv = torch.zeros(images.shape[0], 1, 1, 1)
         return None, None, [(kv, kv)]
 
-    def decode(self, tokens, cross, mem_mask=None, caches=None, start=0, need_weights=False):
-        return self.logits[tokens[:, -1]][:, None, :]
+    def start_decoding(self, cross, mem_mask, batch):
+        return ChainState(self.logits)
+
+
+class ChainState:
+    def __init__(self, logits):
+        self.logits = logits
+
+    def step(self, tokens):
+        return self.logits[tokens]
+
+    def reorder(self, index):
+        pass
 
 
 CHAIN = Chain(
