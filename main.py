@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     # sleep instead of spinning. Spinning workers of the app, `texsnap serve` and a training
     # process (which inherits this) steal each other's cores; see core/device.py.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from core.allocator import return_freed_memory
+
+    return_freed_memory()
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         from gui.app import run_app

@@ -75,3 +75,11 @@ def test_openmp_threads_sleep_while_waiting():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert out.stdout.strip() == "ACTIVE"
+
+
+def test_freed_buffers_go_back_to_the_system_on_linux():
+    import sys
+
+    from core.allocator import return_freed_memory
+
+    assert return_freed_memory() is sys.platform.startswith("linux")
