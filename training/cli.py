@@ -44,6 +44,9 @@ def register(subparsers) -> None:
         "--handwritten", type=int, default=0, help="synthetic handwritten training samples"
     )
     build.add_argument("--workers", type=int, default=2)
+    build.add_argument(
+        "--shard-size", type=int, default=1000, help="samples per shard (default %(default)s)"
+    )
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--data-root", metavar="DIR", help="default: ../shared/data")
     build.set_defaults(func=run_data_build)
@@ -136,6 +139,7 @@ def run_data_build(args) -> int:
             dev=args.dev,
             handwritten=args.handwritten,
             workers=args.workers,
+            shard_size=args.shard_size,
             seed=args.seed,
             data_root=args.data_root,
         )

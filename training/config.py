@@ -39,6 +39,9 @@ class TrainConfig:
     save_every: int = 500
     log_every: int = 20
     threads: int = 0  # CPU threads for torch (0 = all cores)
+    loader_workers: int = 0  # processes that collate batches (0 = in the training process)
+    time_budget_s: float = 0.0  # >0: stop after this many seconds; the cosine runs on time
+    grow_shards: bool = False  # pick up shards a build running beside training adds, per epoch
     vocab_min_count: int = 3
     init_model: str = ""  # start from an exported model dir (its vocabulary and weights)
     vocab_corpus: bool = False  # also count tokens of ../shared/data/formulas (base model)

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from core.vocab import Vocab
 from training.batches import TrainData
 from training.checkpoints import load_checkpoint, save_checkpoint
 from training.config import TrainConfig
-from training.data.shards import read_shards
+from training.data.shards import concat_shards, read_shards
 from training.plots import plot_run
 
 
@@ -52,10 +53,15 @@ def setup_distributed(device: torch.device) -> Dist:
     return Dist(dist.get_rank(), dist.get_world_size())
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
+def lr_at(step: int, cfg: TrainConfig, elapsed: float = 0.0) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to ``min_lr``: over the remaining
+    steps, or over the time budget when the run has one (a run sized in minutes, not steps)."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    if cfg.time_budget_s > 0:
+        t = min(1.0, elapsed / cfg.time_budget_s)
+    else:
+        t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * t))
 
 
@@ -93,7 +99,8 @@ class Trainer:
             torch.set_num_threads(cfg.threads)
         self.dist = setup_distributed(self.device)
         self.out = Path(cfg.out)
-        train = read_shards(shard_files(Path(cfg.shards), "train"))
+        self.shard_paths = shard_files(Path(cfg.shards), "train")
+        train = read_shards(self.shard_paths)
         dev_files = shard_files(Path(cfg.shards), "dev")
         self.vocab = self._vocab(train.labels)
         mcfg = cfg.model_config(len(self.vocab))
@@ -116,6 +123,7 @@ class Trainer:
         )
         self.ema = None
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
+        self.elapsed = 0.0  # training seconds so far (the time budget's clock; kept on resume)
         self.best = -1.0
         self.history: list[dict] = []
 
@@ -163,6 +171,7 @@ class Trainer:
             return False
         state, ema = load_checkpoint(folder, self.model, self.opt, self.device)
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch"]
+        self.elapsed = state.get("elapsed", 0.0)
         self.best = state.get("best", -1.0)
         self.ema = ema
         self.log(f"resumed from step {self.step}")
@@ -175,6 +184,7 @@ class Trainer:
             "step": self.step,
             "epoch": self.epoch,
             "batch": self.batch_in_epoch,
+            "elapsed": self.elapsed,
             "best": self.best,
             "config": self.cfg.to_dict(),
         }
@@ -212,22 +222,54 @@ class Trainer:
         for i in self.train.keep:
             src = self.train.shard.sources[i]
             counts[src] = counts.get(src, 0) + 1
-        names = [p.name for p in shard_files(Path(self.cfg.shards), "train")]
+        names = [p.name for p in self.shard_paths]
         return {"samples_per_source": counts, "shards": names}
 
     # ---- the loop ----------------------------------------------------------------------
     def batches(self):
         cfg = self.cfg
         while True:
+            if cfg.grow_shards:
+                self._grow_shards()
             plan = self.train.epoch_plan(cfg.seed, self.epoch, cfg.batch_pixels, cfg.max_batch)
             mine = split_plan(plan, self.dist.rank, self.dist.world)
-            while self.batch_in_epoch < len(mine):
-                b = self.batch_in_epoch
+            start = self.batch_in_epoch
+            keys = [
+                f"aug/{cfg.seed}/{self.epoch}/{b}/{self.dist.rank}" if cfg.augment else None
+                for b in range(start, len(mine))
+            ]
+            for batch in self._collated(PlanBatches(self.train, mine[start:], keys, self._ids())):
                 self.batch_in_epoch += 1
-                key = f"aug/{cfg.seed}/{self.epoch}/{b}/{self.dist.rank}" if cfg.augment else None
-                yield self.train.collate(mine[b], key, *self._ids())
+                yield batch
             self.epoch += 1
             self.batch_in_epoch = 0
+
+    def _collated(self, items: PlanBatches):
+        """The epoch's batches in order: collated here, or by ``loader_workers`` processes ahead
+        of the GPU (collating and jittering images on one core starves a GPU)."""
+        if not self.cfg.loader_workers:
+            return (items[b] for b in range(len(items)))
+        return iter(
+            torch.utils.data.DataLoader(
+                items,
+                batch_size=None,
+                shuffle=False,
+                num_workers=self.cfg.loader_workers,
+                prefetch_factor=4,
+                pin_memory=self.device.type == "cuda",
+            )
+        )
+
+    def _grow_shards(self) -> None:
+        """Read the training shards again when a build running beside the run added some."""
+        new = [p for p in shard_files(Path(self.cfg.shards), "train") if p not in self.shard_paths]
+        if not new:
+            return
+        shard = concat_shards([self.train.shard, read_shards(new)])
+        self.train = TrainData(shard, self.vocab, self.model.cfg.max_len, self.cfg.crohme_weight)
+        self.shard_paths += new
+        if self.dist.main:
+            self.log(f"epoch {self.epoch}: +{len(new)} shards, {len(self.train.keep)} samples")
 
     def _ids(self):
         c = self.model.cfg
@@ -243,23 +285,30 @@ class Trainer:
             )
         metrics_file = self.out / "metrics.csv"
         seen, last = 0, time.perf_counter()
+        started = last - self.elapsed
         batches = self.batches()
         self.net.train()
+        evaluated = -1
         try:
-            while self.step < cfg.steps:
+            while self.step < cfg.steps and not self._out_of_time():
                 if self.should_stop():
                     raise Cancelled("Training stopped by the user.")
                 loss, n = self._train_step(batches)
                 seen += n
                 self.step += 1
+                self.elapsed = time.perf_counter() - started
                 if self.dist.main and self.step % cfg.log_every == 0:
                     now = time.perf_counter()
                     rate = seen / (now - last)
-                    eta = (cfg.steps - self.step) * (now - last) / cfg.log_every
+                    eta = (
+                        cfg.time_budget_s - self.elapsed
+                        if cfg.time_budget_s > 0
+                        else (cfg.steps - self.step) * (now - last) / cfg.log_every
+                    )
                     row = {
                         "step": self.step,
                         "loss": round(loss, 4),
-                        "lr": lr_at(self.step, cfg),
+                        "lr": lr_at(self.step, cfg, self.elapsed),
                         "samples_per_s": round(rate, 2),
                         "epoch": self.epoch,
                     }
@@ -274,8 +323,11 @@ class Trainer:
                     seen, last = 0, now
                 if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
                     self._evaluate(metrics_file)
+                    evaluated = self.step
                 if self.step % cfg.save_every == 0:
                     self.save()
+            if evaluated != self.step and self._out_of_time():
+                self._evaluate(metrics_file)  # the time budget ended the run: judge its end
         finally:
             self.save()
             if self.tb:
@@ -284,10 +336,13 @@ class Trainer:
             plot_run(self.out)
         return self.out / "model" if self.dist.main else None
 
+    def _out_of_time(self) -> bool:
+        return 0 < self.cfg.time_budget_s <= self.elapsed
+
     def _train_step(self, batches) -> tuple[float, int]:
         cfg = self.cfg
         for g in self.opt.param_groups:
-            g["lr"] = lr_at(self.step, cfg)
+            g["lr"] = lr_at(self.step, cfg, self.elapsed)
         total, n = 0.0, 0
         for _ in range(cfg.accumulate):
             images, sizes, inputs, targets = (t.to(self.device) for t in next(batches))
@@ -317,7 +372,12 @@ class Trainer:
     def _evaluate(self, metrics_file: Path) -> None:
         if not self.dist.main or self.dev is None:
             return
-        results = evaluate_slices(self.model, self.dev, self.cfg.eval_samples, self.device)
+        try:
+            results = evaluate_slices(self.model, self.dev, self.cfg.eval_samples, self.device)
+        except Exception:  # noqa: BLE001 - a broken evaluation must not end hours of training
+            self.log(f"eval step {self.step} failed; training goes on:\n{traceback.format_exc()}")
+            self.net.train()
+            return
         # exact match decides; BLEU breaks ties (early on every model reads 0 % exactly)
         score = sum(r["exact_match"] + 0.01 * r["bleu4"] for r in results.values()) / max(
             1, len(results)
@@ -366,6 +426,20 @@ class Trainer:
             for k, v in row.items():
                 if k != "step":
                     self.tb.add_scalar(f"{group}/{k}", v, int(row["step"]))
+
+
+class PlanBatches(torch.utils.data.Dataset):
+    """An epoch's remaining batches as a dataset: item ``b`` is batch ``b`` collated with its
+    own augmentation key, so worker processes produce exactly what the loop would."""
+
+    def __init__(self, data: TrainData, plan: list, keys: list, ids: tuple):
+        self.data, self.plan, self.keys, self.ids = data, plan, keys, ids
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+    def __getitem__(self, b: int):
+        return self.data.collate(self.plan[b], self.keys[b], *self.ids)
 
 
 def split_plan(plan: list, rank: int, world: int) -> list:

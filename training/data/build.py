@@ -141,13 +141,31 @@ def build_all(
 ) -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    progress(f"crohme: {build_crohme(out, data_root)}")
     root = str(data_root) if data_root else None
     jobs = [("printed", str(out), 0, dev, seed, "dev", root)]
-    for kind, n in (("printed", printed), ("handwritten", handwritten)):
-        jobs += [
-            (kind, str(out), i, shard_size, seed, "train", root) for i in range(-(-n // shard_size))
-        ]
+    jobs += _interleaved(
+        {
+            kind: [
+                (kind, str(out), i, shard_size, seed, "train", root)
+                for i in range(-(-n // shard_size))
+            ]
+            for kind, n in (("printed", printed), ("handwritten", handwritten))
+        }
+    )
     with ProcessPoolExecutor(max_workers=workers) as ex:
+        # CROHME is one long job: it runs beside the rendering instead of before it
+        crohme = ex.submit(build_crohme, out, data_root)
         for done, path in enumerate(ex.map(build_shard, jobs), 1):
             progress(f"[{done}/{len(jobs)}] {path}")
+        progress(f"crohme: {crohme.result()}")
+
+
+def _interleaved(jobs_by_kind: dict[str, list]) -> list:
+    """Jobs of every kind in proportion, so a build stopped early (or a training run picking up
+    shards as they appear) has some of each kind rather than all of the first."""
+    keyed = [
+        ((i + 0.5) / len(jobs), kind, job)
+        for kind, jobs in jobs_by_kind.items()
+        for i, job in enumerate(jobs)
+    ]
+    return [job for *_, job in sorted(keyed, key=lambda k: (k[0], k[1]))]

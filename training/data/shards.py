@@ -85,6 +85,10 @@ def read_shards(paths: list[Path]) -> Shard:
     parts = [read_shard(p) for p in paths]
     if not parts:
         raise DatasetError("No training shards found; run `texsnap data build` first.")
+    return concat_shards(parts)
+
+
+def concat_shards(parts: list[Shard]) -> Shard:
     data, offsets, base = [], [], 0
     for s in parts:
         data.append(s.data)

@@ -1,0 +1,71 @@
+"""Runs sized in seconds, batches collated by worker processes, shards picked up mid-run: the
+features a short run on a borrowed GPU relies on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import torch
+
+from tests.training.conftest import make_shards, tiny_overrides
+from training.config import load_config
+from training.data.build import _interleaved
+from training.trainer import Trainer, lr_at
+
+
+def _trainer(shards, out, *extra):
+    cfg = load_config(None, tiny_overrides(shards, out, *extra))
+    return Trainer(cfg, device="cpu", log=lambda *_: None)
+
+
+def _take(gen, n):
+    return [next(gen) for _ in range(n)]
+
+
+def test_worker_processes_collate_exactly_the_batches_of_the_loop(tiny_shards, tmp_path):
+    plain = _take(_trainer(tiny_shards, tmp_path / "a", "max_batch=2").batches(), 6)
+    pooled = _take(
+        _trainer(tiny_shards, tmp_path / "b", "max_batch=2", "loader_workers=2").batches(), 6
+    )
+    for x, y in zip(plain, pooled, strict=True):
+        for a, b in zip(x, y, strict=True):
+            assert torch.equal(a, b)
+
+
+def test_a_time_budget_ends_the_run_evaluates_and_exports(tiny_shards, tmp_path):
+    trainer = _trainer(tiny_shards, tmp_path, "steps=1000000", "time_budget_s=2", "eval_every=999999")
+    model_dir = trainer.run()
+    assert 2 <= trainer.elapsed < 30
+    assert trainer.step < 1000000
+    assert (tmp_path / "eval.csv").read_text().count("\n") == 2  # header + the final evaluation
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["metrics"]["step"] == trainer.step
+    state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert state["elapsed"] == trainer.elapsed  # a resumed run keeps the budget's clock
+
+
+def test_with_a_time_budget_the_cosine_runs_on_time():
+    cfg = load_config(None, ["time_budget_s=100", "warmup=10", "lr=1e-3", "min_lr=1e-5"])
+    assert lr_at(5, cfg, 0.0) < 1e-3  # warm-up still counts steps
+    assert lr_at(50, cfg, 50.0) == lr_at(10**6, cfg, 50.0)  # the step count no longer matters
+    assert abs(lr_at(50, cfg, 100.0) - 1e-5) < 1e-12
+
+
+def test_shards_added_during_a_run_join_at_the_next_epoch(tmp_path):
+    shards = make_shards(tmp_path / "shards")
+    trainer = _trainer(shards, tmp_path / "run", "grow_shards=true", "max_batch=2")
+    before = len(trainer.train.keep)
+    gen = trainer.batches()
+    next(gen)
+    shutil.copy(shards / "printed-train-0-0000.npz", shards / "printed-train-0-0001.npz")
+    while trainer.epoch == 0:
+        next(gen)
+    next(gen)
+    assert len(trainer.train.keep) == 2 * before
+
+
+def test_a_build_interleaves_kinds_so_an_early_stop_has_some_of_each():
+    jobs = _interleaved({"printed": list("pppppp"), "handwritten": list("hh")})
+    assert sorted(jobs) == sorted("pppppphh")
+    assert "h" in jobs[:4]

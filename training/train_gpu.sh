@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Train the base model on one GPU machine in a fixed wall-clock budget, rendering data beside it.
+#
+#   training/train_gpu.sh OUT_DIR DATA_ROOT TRAIN_SECONDS [--set key=value ...]
+#
+# DATA_ROOT is laid out like ../shared/data (crohme/train.zip, formulas/); shards already built
+# (e.g. crohme-*.npz and printed-dev-*.npz made on a slower machine) may be put in
+# DATA_ROOT/shards and are used as they are. Most cores render printed and synthetic
+# handwritten shards for the whole run; the trainer reads the shards that exist at each epoch
+# (grow_shards) and a few cores collate its batches (loader_workers). The
+# cosine schedule runs on time (time_budget_s). Logs, the exported model and the run's curves
+# land in OUT_DIR, whatever happens.
+set -u
+out=$1 data=$2 budget=$3
+shift 3
+py=${PYTHON:-python3}
+shards=${SHARDS:-/tmp/texsnap-shards}
+run=${RUN:-/tmp/texsnap-run}
+cores=$(nproc)
+# collating is cheap (~3,500 images/s per core): most cores render, a few feed the GPU
+loaders=${LOADER_WORKERS:-3}
+renderers=${RENDER_WORKERS:-$((cores - loaders - 1 > 0 ? cores - loaders - 1 : 1))}
+build_log=$shards.log
+mkdir -p "$out" "$shards"
+cp -n "$data"/shards/*.npz "$shards"/ 2>/dev/null
+
+collect() {  # few files: a lender may return only a handful
+    pkill -TERM -P "$build" 2>/dev/null; kill "$build" 2>/dev/null
+    cp "$run"/metrics.csv "$run"/eval.csv "$out"/ 2>/dev/null
+    mkdir -p "$out/model" && cp "$run"/model/model.safetensors "$run"/model/config.json "$out/model/"
+    cp "$run"/checkpoint/model.safetensors "$out/checkpoint-model.safetensors" 2>/dev/null
+    cp "$run"/checkpoint/state.json "$out/checkpoint-state.json" 2>/dev/null
+    { ls -l "$shards"; tail -50 "$build_log"; } > "$out/data.log"
+}
+trap collect EXIT
+
+$py main.py data build --out "$shards" --data-root "$data" --printed 400000 --handwritten 80000 \
+    --shard-size 250 --workers "$renderers" > "$build_log" 2>&1 &
+build=$!
+# the first epoch needs the dev slices, CROHME and a few rendered shards
+until [ -f "$shards/crohme-dev.npz" ] && [ -f "$shards/printed-dev-0-0000.npz" ] &&
+    [ "$(ls "$shards" | grep -c -- '-train-0-')" -ge "${FIRST_SHARDS:-4}" ]; do
+    kill -0 "$build" 2>/dev/null || { echo "data build failed"; tail -20 "$build_log"; exit 1; }
+    sleep 2
+done
+echo "$(date +%T) training on $(ls "$shards" | wc -l) shards"
+# a hard stop well after the budget: SIGTERM saves a checkpoint (see training/cli.py)
+train() {  # train RUN_DIR BUDGET [--set ...]
+    local dir=$1 secs=$2
+    shift 2
+    timeout -s TERM $((${secs%.*} + 90)) $py main.py train --config training/configs/base.toml \
+        --set shards="$shards" --set out="$dir" --set time_budget_s="$secs" \
+        --set loader_workers="$loaders" --set grow_shards=true --set steps=10000000 "$@"
+}
+started=$SECONDS
+train "$run" "$budget" "$@" 2>&1 | tee "$out/train.log"
+status=${PIPESTATUS[0]}
+echo "$(date +%T) training exit $status" | tee -a "$out/train.log"
+left=$((${budget%.*} - (SECONDS - started)))
+if [ "$status" != 0 ] && [ "$left" -gt $((${budget%.*} / 2)) ]; then
+    # an early failure on this machine's GPU stack: once more without bf16 autocast
+    run=$run-fp32
+    echo "retrying in fp32 for ${left}s" | tee -a "$out/train.log"
+    train "$run" "$left" "$@" --set bf16=false 2>&1 | tee -a "$out/train.log"
+fi
