@@ -41,6 +41,7 @@ build=$!
 until [ -f "$shards/crohme-dev.npz" ] && [ -f "$shards/printed-dev-0-0000.npz" ] &&
     [ "$(ls "$shards" | grep -c -- '-train-0-')" -ge "${FIRST_SHARDS:-4}" ]; do
     kill -0 "$build" 2>/dev/null || { echo "data build failed"; tail -20 "$build_log"; exit 1; }
+    [ "$SECONDS" -lt 90 ] || break  # a slow machine starts with what it has
     sleep 2
 done
 echo "$(date +%T) training on $(ls "$shards" | wc -l) shards"
@@ -48,7 +49,7 @@ echo "$(date +%T) training on $(ls "$shards" | wc -l) shards"
 train() {  # train RUN_DIR BUDGET [--set ...]
     local dir=$1 secs=$2
     shift 2
-    timeout -s TERM $((${secs%.*} + 90)) $py main.py train --config training/configs/base.toml \
+    timeout -s TERM $((${secs%.*} + 60)) $py main.py train --config training/configs/base.toml \
         --set shards="$shards" --set out="$dir" --set time_budget_s="$secs" \
         --set loader_workers="$loaders" --set grow_shards=true --set steps=10000000 "$@"
 }
