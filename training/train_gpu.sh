@@ -34,12 +34,14 @@ collect() {  # few files: a lender may return only a handful
 }
 trap collect EXIT
 
-$py main.py data build --out "$shards" --data-root "$data" --printed 400000 --handwritten 80000 \
-    --shard-size 250 --workers "$renderers" > "$build_log" 2>&1 &
+# rendering is niced: the loaders feeding the GPU come first
+seed=${BUILD_SEED:-0}  # another seed renders other formulas (a run continuing an earlier one)
+nice -n 19 $py main.py data build --out "$shards" --data-root "$data" --printed 400000 \
+    --handwritten 80000 --shard-size 250 --workers "$renderers" --seed "$seed" > "$build_log" 2>&1 &
 build=$!
 # the first epoch needs the dev slices, CROHME and a few rendered shards
 until [ -f "$shards/crohme-dev.npz" ] && [ -f "$shards/printed-dev-0-0000.npz" ] &&
-    [ "$(ls "$shards" | grep -c -- '-train-0-')" -ge "${FIRST_SHARDS:-4}" ]; do
+    [ "$(ls "$shards" | grep -c -- "-train-$seed-")" -ge "${FIRST_SHARDS:-4}" ]; do
     kill -0 "$build" 2>/dev/null || { echo "data build failed"; tail -20 "$build_log"; exit 1; }
     [ "$SECONDS" -lt 90 ] || break  # a slow machine starts with what it has
     sleep 2
