@@ -15,7 +15,7 @@ out=$1 data=$2 budget=$3
 shift 3
 py=${PYTHON:-python3}
 shards=${SHARDS:-/tmp/texsnap-shards}
-run=${RUN:-/tmp/texsnap-run}
+run=${RUN:-$(mktemp -d /tmp/texsnap-run.XXXX)}  # a fresh folder: a warm machine keeps /tmp
 cores=$(nproc)
 # collating is cheap (~3,500 images/s per core): most cores render, a few feed the GPU
 loaders=${LOADER_WORKERS:-3}

@@ -279,6 +279,12 @@ class Trainer:
         cfg = self.cfg
         if resume:
             self.resume()
+        elif (self.out / "checkpoint" / "state.json").exists():
+            # starting over here would overwrite that run and silently skip init_model
+            raise SettingsError(
+                f"{self.out} already holds a training run: continue it with --resume, "
+                "or give this run another out folder."
+            )
         if self.dist.main:
             self.log(
                 f"{count_parameters(self.model) / 1e6:.2f}M parameters, {len(self.train.keep)} training samples, vocab {len(self.vocab)}, device {self.device}"

@@ -69,3 +69,14 @@ def test_a_build_interleaves_kinds_so_an_early_stop_has_some_of_each():
     jobs = _interleaved({"printed": list("pppppp"), "handwritten": list("hh")})
     assert sorted(jobs) == sorted("pppppphh")
     assert "h" in jobs[:4]
+
+
+def test_a_new_run_in_a_folder_holding_a_run_is_refused(tiny_shards, tmp_path):
+    import pytest
+
+    from core.errors import SettingsError
+
+    _trainer(tiny_shards, tmp_path, "steps=2").run()
+    with pytest.raises(SettingsError, match="--resume"):
+        _trainer(tiny_shards, tmp_path, "steps=4").run()
+    _trainer(tiny_shards, tmp_path, "steps=4").run(resume=True)  # continuing is fine
