@@ -27,6 +27,7 @@ cp -n "$data"/shards/*.npz "$shards"/ 2>/dev/null
 collect() {  # few files: a lender may return only a handful
     pkill -TERM -P "$build" 2>/dev/null; kill "$build" 2>/dev/null
     cp "$run"/metrics.csv "$run"/eval.csv "$out"/ 2>/dev/null
+    cat "$run"/profile.txt >> "$out/train.log" 2>/dev/null  # --set profile_steps=N
     mkdir -p "$out/model" && cp "$run"/model/model.safetensors "$run"/model/config.json "$out/model/"
     cp "$run"/checkpoint/model.safetensors "$out/checkpoint-model.safetensors" 2>/dev/null
     cp "$run"/checkpoint/state.json "$out/checkpoint-state.json" 2>/dev/null

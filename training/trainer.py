@@ -8,6 +8,7 @@ CUDA). Rank 0 alone logs, evaluates and writes files.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -299,7 +300,8 @@ class Trainer:
             while self.step < cfg.steps and not self._out_of_time():
                 if self.should_stop():
                     raise Cancelled("Training stopped by the user.")
-                loss, n = self._train_step(batches)
+                with self._profiling():
+                    loss, n = self._train_step(batches)
                 seen += n
                 self.step += 1
                 self.elapsed = time.perf_counter() - started
@@ -341,6 +343,23 @@ class Trainer:
         if self.dist.main:
             plot_run(self.out)
         return self.out / "model" if self.dist.main else None
+
+    def _profiling(self):
+        """torch.profiler around steps 10 .. 10+profile_steps (warm caches, first epoch): where a
+        step's time goes, CPU and GPU, sorted by total time, in OUT/profile.txt."""
+        start, n = 10, self.cfg.profile_steps
+        if not n or not self.dist.main or not start <= self.step < start + n:
+            return contextlib.nullcontext()
+        if self.step == start:
+            acts = [torch.profiler.ProfilerActivity.CPU]
+            if self.device.type == "cuda":
+                acts.append(torch.profiler.ProfilerActivity.CUDA)
+            self._prof = torch.profiler.profile(activities=acts)
+            self._prof.__enter__()
+            self._prof_t0 = time.perf_counter()
+        if self.step == start + n - 1:
+            return _finish_profile(self)
+        return contextlib.nullcontext()
 
     def _out_of_time(self) -> bool:
         return 0 < self.cfg.time_budget_s <= self.elapsed
@@ -432,6 +451,23 @@ class Trainer:
             for k, v in row.items():
                 if k != "step":
                     self.tb.add_scalar(f"{group}/{k}", v, int(row["step"]))
+
+
+@contextlib.contextmanager
+def _finish_profile(trainer: Trainer):
+    yield
+    prof = trainer._prof
+    if trainer.device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - trainer._prof_t0
+    prof.__exit__(None, None, None)
+    n = trainer.cfg.profile_steps
+    sort = "cuda_time_total" if trainer.device.type == "cuda" else "cpu_time_total"
+    table = prof.key_averages().table(sort_by=sort, row_limit=40)
+    path = trainer.out / "profile.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{n} steps in {seconds:.3f} s ({1000 * seconds / n:.1f} ms/step)\n{table}\n")
+    trainer.log(f"profile: {1000 * seconds / n:.1f} ms/step over {n} steps -> {path}")
 
 
 class PlanBatches(torch.utils.data.Dataset):

@@ -80,3 +80,10 @@ def test_a_new_run_in_a_folder_holding_a_run_is_refused(tiny_shards, tmp_path):
     with pytest.raises(SettingsError, match="--resume"):
         _trainer(tiny_shards, tmp_path, "steps=4").run()
     _trainer(tiny_shards, tmp_path, "steps=4").run(resume=True)  # continuing is fine
+
+
+def test_profile_steps_write_where_the_time_goes(tiny_shards, tmp_path):
+    _trainer(tiny_shards, tmp_path, "steps=14", "profile_steps=3", "eval_every=999").run()
+    text = (tmp_path / "profile.txt").read_text()
+    assert text.startswith("3 steps in ")
+    assert "ms/step" in text and "aten::" in text
