@@ -19,8 +19,18 @@ from training.data.shards import Shard
 
 
 class TrainData:
-    def __init__(self, shard: Shard, vocab: Vocab, max_len: int, crohme_weight: float = 1.0):
+    def __init__(
+        self,
+        shard: Shard,
+        vocab: Vocab,
+        max_len: int,
+        crohme_weight: float = 1.0,
+        bucket: int = 0,
+    ):
         self.shard = shard
+        # >0: batches padded to multiples of this many pixels, so a GPU sees few distinct
+        # shapes (cuDNN builds a plan per new input shape, ~1 ms per convolution)
+        self.bucket = bucket
         self.vocab = vocab
         self.ids: list[list[int]] = []
         keep = []
@@ -46,10 +56,10 @@ class TrainData:
         batches = []
         chunk = max_batch * 50
         for c in range(0, len(idx), chunk):
-            part = sorted(idx[c : c + chunk], key=lambda i: (int(shapes[i][1]), int(shapes[i][0])))
+            part = sorted(idx[c : c + chunk], key=lambda i: self._shape_key(shapes[i]))
             cur, mh, mw = [], 0, 0
             for i in part:
-                h, w = int(shapes[i][0]), int(shapes[i][1])
+                h, w = self._padded(int(shapes[i][0])), self._padded(int(shapes[i][1]))
                 nh, nw = max(mh, h), max(mw, w)
                 if cur and (len(cur) >= max_batch or nh * nw * (len(cur) + 1) > batch_pixels):
                     batches.append(cur)
@@ -60,6 +70,15 @@ class TrainData:
                 batches.append(cur)
         rng.shuffle(batches)
         return batches
+
+    def _shape_key(self, shape) -> tuple[int, int]:
+        """Packing order: by width (least padding), or by padded (height, width) when
+        bucketing, so that most batches of a bucket are full and share one shape."""
+        h, w = int(shape[0]), int(shape[1])
+        return (self._padded(h), self._padded(w)) if self.bucket else (w, h)
+
+    def _padded(self, n: int) -> int:
+        return -(-n // self.bucket) * self.bucket if self.bucket else n
 
     def collate(self, indices: list[int], rng_key: str | None, pad_id: int, bos: int, eos: int):
         """(images (B,1,H,W), sizes (B,2), inputs (B,T), targets (B,T)); rng_key None = no jitter."""
@@ -73,6 +92,11 @@ class TrainData:
                 strength = 1.0 if self.shard.sources[i] == "crohme" else 0.6
                 arrays.append(jitter_ink(ink, rng, self.cfg, strength))
         images, sizes = batch_images(arrays, "cpu")
+        if self.bucket:
+            h, w = images.shape[-2:]
+            images = torch.nn.functional.pad(
+                images, (0, self._padded(w) - w, 0, self._padded(h) - h)
+            )
         seqs = [[bos, *self.ids[i], eos] for i in indices]
         t = max(len(s) for s in seqs) - 1
         inputs = torch.full((len(seqs), t), pad_id, dtype=torch.long)

@@ -42,6 +42,7 @@ class TrainConfig:
     loader_workers: int = 0  # processes that collate batches (0 = in the training process)
     time_budget_s: float = 0.0  # >0: stop after this many seconds; the cosine runs on time
     grow_shards: bool = False  # pick up shards a build running beside training adds, per epoch
+    shape_bucket: int = 0  # >0: pad batches to multiples of this (few shapes for cuDNN on GPU)
     profile_steps: int = 0  # >0: torch.profiler over that many steps (after 10), profile.txt
     vocab_min_count: int = 3
     init_model: str = ""  # start from an exported model dir (its vocabulary and weights)

@@ -105,7 +105,9 @@ class Trainer:
         dev_files = shard_files(Path(cfg.shards), "dev")
         self.vocab = self._vocab(train.labels)
         mcfg = cfg.model_config(len(self.vocab))
-        self.train = TrainData(train, self.vocab, mcfg.max_len, cfg.crohme_weight)
+        self.train = TrainData(
+            train, self.vocab, mcfg.max_len, cfg.crohme_weight, cfg.shape_bucket
+        )
         self.dev = (
             TrainData(read_shards(dev_files), self.vocab, mcfg.max_len) if dev_files else None
         )
@@ -267,7 +269,9 @@ class Trainer:
         if not new:
             return
         shard = concat_shards([self.train.shard, read_shards(new)])
-        self.train = TrainData(shard, self.vocab, self.model.cfg.max_len, self.cfg.crohme_weight)
+        self.train = TrainData(
+            shard, self.vocab, self.model.cfg.max_len, self.cfg.crohme_weight, self.cfg.shape_bucket
+        )
         self.shard_paths += new
         if self.dist.main:
             self.log(f"epoch {self.epoch}: +{len(new)} shards, {len(self.train.keep)} samples")

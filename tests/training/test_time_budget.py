@@ -87,3 +87,22 @@ def test_profile_steps_write_where_the_time_goes(tiny_shards, tmp_path):
     text = (tmp_path / "profile.txt").read_text()
     assert text.startswith("3 steps in ")
     assert "ms/step" in text and "aten::" in text
+
+
+def test_shape_buckets_pad_batches_to_few_shapes_without_changing_sizes(tmp_path):
+    from training.batches import TrainData
+
+    shards = make_shards(tmp_path / "shards", copies=6)
+    trainer = _trainer(shards, tmp_path / "run", "shape_bucket=64")
+    shard, vocab = trainer.train.shard, trainer.vocab
+    plain, bucketed = TrainData(shard, vocab, 32), TrainData(shard, vocab, 32, bucket=64)
+    plan = bucketed.epoch_plan(0, 0, 10**7, 3)
+    for batch in plan:
+        pi, ps, pin, _ = plain.collate(batch, "k", *trainer._ids())
+        bi, bs, bin_, _ = bucketed.collate(batch, "k", *trainer._ids())
+        assert bi.shape[-2] % 64 == 0 and bi.shape[-1] % 64 == 0
+        assert torch.equal(ps, bs) and torch.equal(pin, bin_)  # real sizes and labels unchanged
+        assert torch.equal(bi[..., : pi.shape[-2], : pi.shape[-1]], pi)
+        assert not bi[..., pi.shape[-2] :, :].any() and not bi[..., pi.shape[-1] :].any()
+    shapes = {(len(b), *bucketed.collate(b, None, *trainer._ids())[0].shape[-2:]) for b in plan}
+    assert len(shapes) < len(plan)  # batches share shapes
