@@ -1,0 +1,55 @@
+"""How many distinct batch shapes an epoch has, and how much padding, for several shape buckets.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/batch_shapes.py [--shards data/shards]
+
+A GPU pays for every new input shape (cuDNN plans each convolution anew), a CPU for every
+padded pixel; ``shape_bucket`` in the training config trades between them. Uses the GPU run's
+batch budget (2 M pixels, at most 192 images) unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.checkpoint import read_config
+from core.vocab import Vocab
+from training.batches import TrainData
+from training.data.shards import read_shards
+from training.trainer import shard_files
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--shards", default="data/shards")
+    p.add_argument("--buckets", default="0,32,64")
+    p.add_argument("--batch-pixels", type=int, default=2_000_000)
+    p.add_argument("--max-batch", type=int, default=192)
+    p.add_argument("--epochs", type=int, default=3)
+    args = p.parse_args()
+    vocab = Vocab(read_config("resources/models/base")["vocabulary"])
+    shard = read_shards(shard_files(Path(args.shards), "train"))
+    print(f"{len(shard)} samples in {args.shards}")
+    for bucket in (int(b) for b in args.buckets.split(",")):
+        data = TrainData(shard, vocab, 256, 2.0, bucket)
+        seen: set = set()
+        for epoch in range(args.epochs):
+            plan = data.epoch_plan(0, epoch, args.batch_pixels, args.max_batch)
+            shapes, padded, real = set(), 0, 0
+            for batch in plan:
+                h = max(data._padded(int(shard.shapes[i][0])) for i in batch)
+                w = max(data._padded(int(shard.shapes[i][1])) for i in batch)
+                shapes.add((len(batch), h, w))
+                padded += len(batch) * h * w
+                real += sum(int(shard.shapes[i][0]) * int(shard.shapes[i][1]) for i in batch)
+            new = len(shapes - seen)
+            seen |= shapes
+            print(
+                f"bucket {bucket:3d} epoch {epoch}: {len(plan)} batches, {len(shapes)} shapes "
+                f"({new} new), padded pixels {padded / real:.2f}x the real ones, "
+                f"{sum(map(len, plan)) / len(plan):.0f} images a batch"
+            )
+
+
+if __name__ == "__main__":
+    main()
