@@ -105,9 +105,7 @@ class Trainer:
         dev_files = shard_files(Path(cfg.shards), "dev")
         self.vocab = self._vocab(train.labels)
         mcfg = cfg.model_config(len(self.vocab))
-        self.train = TrainData(
-            train, self.vocab, mcfg.max_len, cfg.crohme_weight, cfg.shape_bucket
-        )
+        self.train = TrainData(train, self.vocab, mcfg.max_len, cfg.crohme_weight, cfg.shape_bucket)
         self.dev = (
             TrainData(read_shards(dev_files), self.vocab, mcfg.max_len) if dev_files else None
         )

@@ -34,7 +34,9 @@ def test_worker_processes_collate_exactly_the_batches_of_the_loop(tiny_shards, t
 
 
 def test_a_time_budget_ends_the_run_evaluates_and_exports(tiny_shards, tmp_path):
-    trainer = _trainer(tiny_shards, tmp_path, "steps=1000000", "time_budget_s=2", "eval_every=999999")
+    trainer = _trainer(
+        tiny_shards, tmp_path, "steps=1000000", "time_budget_s=2", "eval_every=999999"
+    )
     model_dir = trainer.run()
     assert 2 <= trainer.elapsed < 30
     assert trainer.step < 1000000
