@@ -99,6 +99,9 @@ class Trainer:
         if self.device.type == "cpu" and cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.dist = setup_distributed(self.device)
+        if cfg.grow_shards and self.dist.world > 1:
+            # ranks reading the folder at different moments would plan different epochs
+            raise SettingsError("grow_shards works in single-process runs only (not torchrun).")
         self.out = Path(cfg.out)
         self.shard_paths = shard_files(Path(cfg.shards), "train")
         train = read_shards(self.shard_paths)
@@ -306,7 +309,7 @@ class Trainer:
                     loss, n = self._train_step(batches)
                 seen += n
                 self.step += 1
-                self.elapsed = time.perf_counter() - started
+                self.elapsed = self._agreed(time.perf_counter() - started)
                 if self.dist.main and self.step % cfg.log_every == 0:
                     now = time.perf_counter()
                     rate = seen / (now - last)
@@ -362,6 +365,15 @@ class Trainer:
         if self.step == start + n - 1:
             return _finish_profile(self)
         return contextlib.nullcontext()
+
+    def _agreed(self, seconds: float) -> float:
+        """Under DDP every rank uses rank 0's clock: the same learning rate (replicas stay
+        identical) and the same last step (a rank that stopped alone would hang the others)."""
+        if self.dist.world == 1 or not self.cfg.time_budget_s:
+            return seconds
+        t = torch.tensor([seconds], dtype=torch.float64, device=self.device)
+        dist.broadcast(t, src=0)
+        return float(t.item())
 
     def _out_of_time(self) -> bool:
         return 0 < self.cfg.time_budget_s <= self.elapsed

@@ -61,8 +61,13 @@ def test_cancel_keeps_a_checkpoint_to_resume_from(tiny_shards, tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_gloo_two_processes(tiny_shards, tmp_path):
-    sets, env = _cli_run(tiny_shards, tmp_path, "steps=4", "eval_every=1000")
+@pytest.mark.parametrize(
+    "length",
+    [("steps=4",), ("steps=100000", "time_budget_s=3")],  # both ranks must stop at one step
+    ids=["steps", "time-budget"],
+)
+def test_torchrun_gloo_two_processes(tiny_shards, tmp_path, length):
+    sets, env = _cli_run(tiny_shards, tmp_path, *length, "eval_every=1000")
     cmd = [
         sys.executable,
         "-m",
