@@ -108,3 +108,22 @@ def test_shape_buckets_pad_batches_to_few_shapes_without_changing_sizes(tmp_path
         assert not bi[..., pi.shape[-2] :, :].any() and not bi[..., pi.shape[-1] :].any()
     shapes = {(len(b), *bucketed.collate(b, None, *trainer._ids())[0].shape[-2:]) for b in plan}
     assert len(shapes) < len(plan)  # batches share shapes
+
+
+def test_a_build_without_crohme_data_fails_fast_with_a_clear_error(tmp_path):
+    import time
+
+    import pytest
+
+    from core.errors import TeXSnapError
+    from training.data.build import build_all
+
+    root = tmp_path / "data"
+    (root / "formulas").mkdir(parents=True)
+    (root / "formulas" / "k12.txt").write_text("x+1\n")
+    started = time.perf_counter()
+    with pytest.raises(TeXSnapError, match="train.zip"):
+        build_all(
+            tmp_path / "shards", printed=200_000, dev=1, shard_size=1, workers=1, data_root=root
+        )
+    assert time.perf_counter() - started < 60  # not 200,000 queued shards first

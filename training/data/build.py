@@ -153,11 +153,17 @@ def build_all(
         }
     )
     with ProcessPoolExecutor(max_workers=workers) as ex:
-        # CROHME is one long job: it runs beside the rendering instead of before it
-        crohme = ex.submit(build_crohme, out, data_root)
-        for done, path in enumerate(ex.map(build_shard, jobs), 1):
-            progress(f"[{done}/{len(jobs)}] {path}")
-        progress(f"crohme: {crohme.result()}")
+        try:
+            # CROHME is one long job: it runs beside the rendering instead of before it
+            crohme = ex.submit(build_crohme, out, data_root)
+            for done, path in enumerate(ex.map(build_shard, jobs), 1):
+                progress(f"[{done}/{len(jobs)}] {path}")
+                if crohme.done():
+                    crohme.result()  # a CROHME failure (no train.zip, say) stops the build now
+            progress(f"crohme: {crohme.result()}")
+        except BaseException:
+            ex.shutdown(wait=False, cancel_futures=True)  # not the hours of queued shards
+            raise
 
 
 def _interleaved(jobs_by_kind: dict[str, list]) -> list:
