@@ -41,7 +41,7 @@ nice -n 19 $py main.py data build --out "$shards" --data-root "$data" --printed 
     --handwritten 80000 --shard-size 250 --workers "$renderers" --seed "$seed" > "$build_log" 2>&1 &
 build=$!
 # the first epoch needs the dev slices, CROHME and a few rendered shards
-until [ -f "$shards/crohme-dev.npz" ] && [ -f "$shards/printed-dev-0-0000.npz" ] &&
+until [ -f "$shards/crohme-dev.npz" ] && ls "$shards"/printed-dev-*.npz > /dev/null 2>&1 &&
     [ "$(ls "$shards" | grep -c -- "-train-$seed-")" -ge "${FIRST_SHARDS:-4}" ]; do
     kill -0 "$build" 2>/dev/null || { echo "data build failed"; tail -20 "$build_log"; exit 1; }
     [ "$SECONDS" -lt 90 ] || break  # a slow machine starts with what it has
