@@ -108,7 +108,7 @@ class Trainer:
         dev_files = shard_files(Path(cfg.shards), "dev")
         self.vocab = self._vocab(train.labels)
         mcfg = cfg.model_config(len(self.vocab))
-        self.train = TrainData(train, self.vocab, mcfg.max_len, cfg.crohme_weight, cfg.shape_bucket)
+        self.train = self._training_data(train, mcfg.max_len)
         self.dev = (
             TrainData(read_shards(dev_files), self.vocab, mcfg.max_len) if dev_files else None
         )
@@ -265,17 +265,19 @@ class Trainer:
         )
 
     def _grow_shards(self) -> None:
-        """Read the training shards again when a build running beside the run added some."""
+        """Append the shards a build running beside the run has finished since the last epoch
+        (only those are read; the ones in memory stay)."""
         new = [p for p in shard_files(Path(self.cfg.shards), "train") if p not in self.shard_paths]
         if not new:
             return
         shard = concat_shards([self.train.shard, read_shards(new)])
-        self.train = TrainData(
-            shard, self.vocab, self.model.cfg.max_len, self.cfg.crohme_weight, self.cfg.shape_bucket
-        )
+        self.train = self._training_data(shard, self.model.cfg.max_len)
         self.shard_paths += new
         if self.dist.main:
             self.log(f"epoch {self.epoch}: +{len(new)} shards, {len(self.train.keep)} samples")
+
+    def _training_data(self, shard, max_len: int) -> TrainData:
+        return TrainData(shard, self.vocab, max_len, self.cfg.crohme_weight, self.cfg.shape_bucket)
 
     def _ids(self):
         c = self.model.cfg
