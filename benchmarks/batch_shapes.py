@@ -37,8 +37,7 @@ def main() -> None:
             plan = data.epoch_plan(0, epoch, args.batch_pixels, args.max_batch)
             shapes, padded, real = set(), 0, 0
             for batch in plan:
-                h = max(data._padded(int(shard.shapes[i][0])) for i in batch)
-                w = max(data._padded(int(shard.shapes[i][1])) for i in batch)
+                h, w = data.batch_shape(batch)
                 shapes.add((len(batch), h, w))
                 padded += len(batch) * h * w
                 real += sum(int(shard.shapes[i][0]) * int(shard.shapes[i][1]) for i in batch)

@@ -59,7 +59,7 @@ class TrainData:
             part = sorted(idx[c : c + chunk], key=lambda i: self._shape_key(shapes[i]))
             cur, mh, mw = [], 0, 0
             for i in part:
-                h, w = self._padded(int(shapes[i][0])), self._padded(int(shapes[i][1]))
+                h, w = self.padded_shape(i)
                 nh, nw = max(mh, h), max(mw, w)
                 if cur and (len(cur) >= max_batch or nh * nw * (len(cur) + 1) > batch_pixels):
                     batches.append(cur)
@@ -79,6 +79,17 @@ class TrainData:
 
     def _padded(self, n: int) -> int:
         return -(-n // self.bucket) * self.bucket if self.bucket else n
+
+    def padded_shape(self, i: int) -> tuple[int, int]:
+        """Sample ``i``'s (height, width) as the batch planner counts it: its stored size
+        rounded up to the shape bucket."""
+        h, w = self.shard.shapes[i]
+        return self._padded(int(h)), self._padded(int(w))
+
+    def batch_shape(self, batch: list[int]) -> tuple[int, int]:
+        """The planned (height, width) of a batch: what the planner budgets its pixels by."""
+        shapes = [self.padded_shape(i) for i in batch]
+        return max(h for h, _ in shapes), max(w for _, w in shapes)
 
     def collate(self, indices: list[int], rng_key: str | None, pad_id: int, bos: int, eos: int):
         """(images (B,1,H,W), sizes (B,2), inputs (B,T), targets (B,T)); rng_key None = no jitter."""

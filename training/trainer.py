@@ -8,7 +8,6 @@ CUDA). Rank 0 alone logs, evaluates and writes files.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import math
@@ -34,6 +33,7 @@ from training.checkpoints import load_checkpoint, save_checkpoint
 from training.config import TrainConfig
 from training.data.shards import concat_shards, read_shards
 from training.plots import plot_run
+from training.profiling import StepProfiler
 
 
 @dataclass
@@ -303,11 +303,14 @@ class Trainer:
         batches = self.batches()
         self.net.train()
         evaluated = -1
+        profiler = StepProfiler(
+            self.out, cfg.profile_steps if self.dist.main else 0, self.device, self.log
+        )
         try:
             while self.step < cfg.steps and not self._out_of_time():
                 if self.should_stop():
                     raise Cancelled("Training stopped by the user.")
-                with self._profiling():
+                with profiler.step(self.step):
                     loss, n = self._train_step(batches)
                 seen += n
                 self.step += 1
@@ -344,29 +347,13 @@ class Trainer:
             if evaluated != self.step and self._out_of_time():
                 self._evaluate(metrics_file)  # the time budget ended the run: judge its end
         finally:
+            profiler.close()
             self.save()
             if self.tb:
                 self.tb.close()
         if self.dist.main:
             plot_run(self.out)
         return self.out / "model" if self.dist.main else None
-
-    def _profiling(self):
-        """torch.profiler around steps 10 .. 10+profile_steps (warm caches, first epoch): where a
-        step's time goes, CPU and GPU, sorted by total time, in OUT/profile.txt."""
-        start, n = 10, self.cfg.profile_steps
-        if not n or not self.dist.main or not start <= self.step < start + n:
-            return contextlib.nullcontext()
-        if self.step == start:
-            acts = [torch.profiler.ProfilerActivity.CPU]
-            if self.device.type == "cuda":
-                acts.append(torch.profiler.ProfilerActivity.CUDA)
-            self._prof = torch.profiler.profile(activities=acts)
-            self._prof.__enter__()
-            self._prof_t0 = time.perf_counter()
-        if self.step == start + n - 1:
-            return _finish_profile(self)
-        return contextlib.nullcontext()
 
     def _agreed(self, seconds: float) -> float:
         """Under DDP every rank uses rank 0's clock: the same learning rate (replicas stay
@@ -467,23 +454,6 @@ class Trainer:
             for k, v in row.items():
                 if k != "step":
                     self.tb.add_scalar(f"{group}/{k}", v, int(row["step"]))
-
-
-@contextlib.contextmanager
-def _finish_profile(trainer: Trainer):
-    yield
-    prof = trainer._prof
-    if trainer.device.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - trainer._prof_t0
-    prof.__exit__(None, None, None)
-    n = trainer.cfg.profile_steps
-    sort = "cuda_time_total" if trainer.device.type == "cuda" else "cpu_time_total"
-    table = prof.key_averages().table(sort_by=sort, row_limit=40)
-    path = trainer.out / "profile.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{n} steps in {seconds:.3f} s ({1000 * seconds / n:.1f} ms/step)\n{table}\n")
-    trainer.log(f"profile: {1000 * seconds / n:.1f} ms/step over {n} steps -> {path}")
 
 
 class PlanBatches(torch.utils.data.Dataset):

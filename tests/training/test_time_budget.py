@@ -91,6 +91,12 @@ def test_profile_steps_write_where_the_time_goes(tiny_shards, tmp_path):
     assert "ms/step" in text and "aten::" in text
 
 
+def test_a_run_ending_inside_the_profiled_steps_stops_the_profiler(tiny_shards, tmp_path):
+    _trainer(tiny_shards, tmp_path, "steps=12", "profile_steps=5", "eval_every=999").run()
+    assert (tmp_path / "profile.txt").read_text().startswith("2 steps in ")
+    assert not torch._C._autograd._profiler_enabled()  # no hooks left on the process
+
+
 def test_shape_buckets_pad_batches_to_few_shapes_without_changing_sizes(tmp_path):
     from training.batches import TrainData
 
