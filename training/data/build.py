@@ -24,6 +24,7 @@ from core.latex import canonicalize, tokenize
 from core.preprocess import PreprocessConfig, preprocess
 from core.render import FONTSETS, render_png
 from training.data.augment import screenshot_like
+from training.data.display_math import display_fractions
 from training.data.handwriting import handwritten_image
 from training.data.shards import write_shard
 from training.data.sources import (
@@ -37,6 +38,9 @@ from training.data.sources import (
 log = logging.getLogger(__name__)
 
 GENERATED_SHARE = 0.2  # printed samples from the grammar generator instead of the corpora
+DISPLAY_SHARE = 0.5  # printed samples drawn as display math (full-size top-level fractions)
+# Computer Modern is what LaTeX papers, textbooks and most PDFs are set in: drawn most often
+FONTSET_WEIGHTS = {"cm": 3.0, "stix": 1.0, "stixsans": 1.0, "dejavusans": 1.0, "dejavuserif": 1.0}
 CROHME_DEV_PERCENT = 3
 
 
@@ -51,7 +55,10 @@ def handwritten_sample(formula_pool: tuple[str, ...], rng: random.Random, cfg: P
 
 
 def _draw_printed(latex: str, rng: random.Random) -> Image.Image:
-    png = render_png(latex, fontset=rng.choice(FONTSETS), dpi=rng.uniform(60, 200), fontsize=20)
+    if rng.random() < DISPLAY_SHARE:
+        latex = display_fractions(latex)
+    fontset = rng.choices(FONTSETS, weights=[FONTSET_WEIGHTS[f] for f in FONTSETS])[0]
+    png = render_png(latex, fontset=fontset, dpi=rng.uniform(60, 200), fontsize=20)
     img = Image.open(io.BytesIO(png))
     img.load()
     return screenshot_like(img.convert("RGBA"), rng)
