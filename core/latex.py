@@ -17,6 +17,8 @@ The canonical form (what the model is trained to output and what ``texsnap eval`
 * a subscript comes before a superscript on the same base (``x^{2}_{i}`` -> ``x_{i}^{2}``);
 * ``\\text{..}`` keeps its characters; a space inside it is the token ``\\ `` and spaces at
   its ends are dropped (``\\text{if }`` -> ``\\text{if}``);
+  single characters each separated by one space are a space-tokenized word, as im2latex
+  labels write text (``\\textrm { a n d }`` -> ``\\text{and}``);
 * environments keep their rows and cells; synonyms are unified (``align*``, ``split`` ->
   ``aligned``), wrappers (``equation``) are dropped and a trailing ``\\\\`` goes.
 
@@ -432,8 +434,13 @@ def _strip_comments(latex: str) -> str:
     return re.sub(r"(?<!\\)%[^\n]*", "", latex)
 
 
+# im2latex-style labels separate every token by a space, text too: ``\textrm { a n d }``
+_SPACED_LETTERS = re.compile(r"\s*[^\s\\{}](?: [^\s\\{}])+\s*$")
+
+
 def _tokenize_text_arg(latex: str, pos: int, tokens: list[str]) -> int:
-    """Tokenize ``{...}`` after a text command character by character."""
+    """Tokenize ``{...}`` after a text command character by character. Single characters each
+    separated by one space are one space-tokenized word (``\\textrm { a n d }`` is "and")."""
     while pos < len(latex) and latex[pos].isspace():
         pos += 1
     if pos >= len(latex) or latex[pos] != "{":
@@ -441,6 +448,7 @@ def _tokenize_text_arg(latex: str, pos: int, tokens: list[str]) -> int:
     depth = 0
     tokens.append("{")
     pos += 1
+    start, first = pos, len(tokens)
     while pos < len(latex):
         m = _TEXT_TOKEN_RE.match(latex, pos)
         if not m:
@@ -451,6 +459,8 @@ def _tokenize_text_arg(latex: str, pos: int, tokens: list[str]) -> int:
             depth += 1
         elif tok == "}":
             if depth == 0:
+                if _SPACED_LETTERS.match(latex, start, pos - 1):
+                    tokens[first:] = [t for t in tokens[first:] if t != "\\ "]
                 tokens.append("}")
                 return pos
             depth -= 1

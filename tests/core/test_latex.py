@@ -61,6 +61,9 @@ from core.latex import canonical_tokens, canonicalize, detokenize, tokenize
         (r"\text{if } x>0", r"\text{if}x>0"),
         (r"\textrm{for all}", r"\text{for\ all}"),
         (r"\text{a  b}", r"\text{a\ b}"),
+        # im2latex labels space every token, text included
+        (r"\textrm { a n d } x", r"\text{and}x"),
+        (r"\mathrm { T r } \, \textrm { T r }", r"\mathrm{Tr}\text{Tr}"),
         (r"\text{\tt Ans}", r"\text{\tt Ans}"),
         # environments
         (
