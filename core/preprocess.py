@@ -85,9 +85,15 @@ def glyph_height(ink: np.ndarray) -> float | None:
     heights = np.array([s[0].stop - s[0].start for s in ndimage.find_objects(labels)])
     widths = np.array([s[1].stop - s[1].start for s in ndimage.find_objects(labels)])
     # dots, bars and noise say nothing about glyph size; keep components that look like glyphs
-    glyphish = heights[(heights >= 0.25 * heights.max()) & (heights >= widths * 0.3)]
-    if glyphish.size == 0:
-        glyphish = heights
+    glyph_like = heights >= widths * 0.3
+    stroke = widths < heights * 0.15  # "1", "|", and rules
+    letters = heights[glyph_like & ~stroke]
+    if letters.size:
+        # a stroke far taller than the letters is the border of a sloppy snip or a big
+        # delimiter: counting it made the formula tiny
+        glyph_like &= ~(stroke & (heights > 2 * np.median(letters)))
+    candidates = heights[glyph_like] if glyph_like.any() else heights
+    glyphish = candidates[candidates >= 0.25 * candidates.max()]
     return float(np.median(glyphish))
 
 

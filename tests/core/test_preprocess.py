@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from core.errors import BlankImage, InvalidImage
 from core.preprocess import PreprocessConfig, glyph_height, ink_map, preprocess, to_pil
@@ -117,6 +117,22 @@ def test_glyph_height_measures_letters_not_bars():
     ink[20:22, 50:52] = 1.0  # a dot
     assert glyph_height(ink) == 20.0
     assert glyph_height(np.zeros((10, 10), np.float32)) is None
+
+
+def test_a_border_line_at_the_edge_of_a_snip_does_not_shrink_the_formula():
+    def screenshot(border: bool) -> Image.Image:
+        img = render_image(r"\frac{a}{b}+x^{2}", dpi=120, background="white").convert("RGB")
+        canvas = Image.new("RGB", (img.width + 40, img.height + 30), "white")
+        canvas.paste(img, (10, 15))
+        if border:  # the edge of a table or box the snip cut through
+            ImageDraw.Draw(canvas).line(
+                [(canvas.width - 1, 0), (canvas.width - 1, canvas.height)], fill="black"
+            )
+        return canvas
+
+    plain, bordered = preprocess(screenshot(False)), preprocess(screenshot(True))
+    # the line stays (it may be a real bar); the glyphs keep their size
+    assert (bordered > 0.5).sum() >= 0.9 * (plain > 0.5).sum()
 
 
 def test_long_formula_is_fitted_into_the_model_input():
