@@ -3,7 +3,7 @@
 Two stages, both seeded so a run is reproducible:
 
 * :func:`screenshot_like` works on the rendered picture *before* preprocessing: colours, dark
-  mode, padding, edge clutter, scale, blur, JPEG, noise. The real preprocessor then has to undo
+  mode, padding, edge clutter, scale, blur, noise, few grey levels, JPEG. The real preprocessor then has to undo
   all of it, exactly as it will for a user's snip, so training data = inference input.
 * :func:`jitter_ink` works on preprocessed ink maps at training time (cheap): glyph-size jitter,
   stroke thickening/thinning, small shifts.
@@ -59,12 +59,22 @@ def screenshot_like(rgba: Image.Image, rng: random.Random) -> Image.Image:
         arr = np.asarray(canvas, np.float32)
         arr += np.random.default_rng(rng.getrandbits(32)).normal(0, rng.uniform(2, 10), arr.shape)
         canvas = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    if rng.random() < 0.15:
+        canvas = _few_grey_levels(canvas, rng.choice((4, 8, 16)))
     if rng.random() < 0.25:
         buf = io.BytesIO()
         canvas.save(buf, "JPEG", quality=rng.randint(35, 90))
         canvas = Image.open(io.BytesIO(buf.getvalue()))
         canvas.load()
     return canvas
+
+
+def _few_grey_levels(img: Image.Image, levels: int) -> Image.Image:
+    """Quantized tones, as 8-bit palette PNGs and GIFs on web pages (and the im2latex-100k
+    images, stored with 8 grey levels) have."""
+    step = 255 / (levels - 1)
+    arr = np.round(np.asarray(img, np.float32) / step) * step
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
 def _edge_clutter(img: Image.Image, colour: tuple, rng: random.Random) -> None:
