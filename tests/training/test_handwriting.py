@@ -46,3 +46,25 @@ def test_build_shard_writes_a_handwritten_shard_once(tmp_path):
     mtime = (tmp_path / "handwritten-train-0-0000.npz").stat().st_mtime_ns
     assert build_shard(args) == path
     assert (tmp_path / "handwritten-train-0-0000.npz").stat().st_mtime_ns == mtime
+
+
+def test_centre_lines_of_a_thick_stroke_are_one_pixel_wide():
+    from training.data.handwriting import centre_lines
+
+    bar = np.zeros((30, 60), bool)
+    bar[10:19, 5:55] = True  # 9 px thick, 50 px long
+    line = centre_lines(bar)
+    assert line.sum(axis=0).max() == 1  # one pixel in every column
+    assert 40 <= line.sum() <= 50
+
+
+def test_synthetic_strokes_are_thin_like_pen_ink_not_like_a_font():
+    """CROHME strokes are about 6 % of a glyph's height (benchmarks/stroke_width.py); a font's
+    are about 16 %."""
+    from training.data.handwriting import stroke_ratio
+
+    rng = random.Random(0)
+    ratios = [
+        stroke_ratio(handwritten_image(f, rng)) for f in (r"x^{2}+y", r"\frac{a}{b}", "f(x)=3x")
+    ]
+    assert np.median([r for r in ratios if r]) < 0.11
