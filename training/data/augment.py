@@ -3,8 +3,9 @@
 Two stages, both seeded so a run is reproducible:
 
 * :func:`screenshot_like` works on the rendered picture *before* preprocessing: colours, dark
-  mode, padding, edge clutter, scale, blur, noise, few grey levels, JPEG. The real preprocessor then has to undo
-  all of it, exactly as it will for a user's snip, so training data = inference input.
+  mode, padding, edge clutter, scale, blur, noise, few grey levels, JPEG. The real
+  preprocessor then has to undo all of it, exactly as it will for a user's snip, so training
+  data = inference input.
 * :func:`jitter_ink` works on preprocessed ink maps at training time (cheap): glyph-size jitter,
   stroke thickening/thinning, small shifts.
 """

@@ -113,7 +113,8 @@ def crohme_split(label: str) -> str:
 
 
 def build_crohme(out: Path, data_root=None) -> list[str]:
-    """CROHME train.zip → crohme-train.npz and crohme-dev.npz (3 % of the formulas, held out by hash)."""
+    """CROHME train.zip → crohme-train.npz and crohme-dev.npz (3 % of the formulas, chosen by
+    hash)."""
     paths = [out / "crohme-train.npz", out / "crohme-dev.npz"]
     if all(p.exists() for p in paths):
         return [str(p) for p in paths]
