@@ -17,8 +17,8 @@ The canonical form (what the model is trained to output and what ``texsnap eval`
 * a subscript comes before a superscript on the same base (``x^{2}_{i}`` -> ``x_{i}^{2}``);
 * ``\\text{..}`` keeps its characters; a space inside it is the token ``\\ `` and spaces at
   its ends are dropped (``\\text{if }`` -> ``\\text{if}``);
-  single characters each separated by one space are a space-tokenized word, as im2latex
-  labels write text (``\\textrm { a n d }`` -> ``\\text{and}``);
+  single characters each between single spaces (braces included) are a space-tokenized
+  word, as im2latex labels write text (``\\textrm { a n d }`` -> ``\\text{and}``);
 * environments keep their rows and cells; synonyms are unified (``align*``, ``split`` ->
   ``aligned``), wrappers (``equation``) are dropped and a trailing ``\\\\`` goes.
 
@@ -434,13 +434,14 @@ def _strip_comments(latex: str) -> str:
     return re.sub(r"(?<!\\)%[^\n]*", "", latex)
 
 
-# im2latex-style labels separate every token by a space, text too: ``\textrm { a n d }``
-_SPACED_LETTERS = re.compile(r"\s*[^\s\\{}](?: [^\s\\{}])+\s*$")
+# im2latex-style labels separate every token by one space, text and braces too:
+# ``\textrm { a n d }``. A person's ``\text{a b}`` (no spaces inside the braces) stays two words.
+_SPACED_LETTERS = re.compile(r" [^\s\\{}](?: [^\s\\{}])+ $")
 
 
 def _tokenize_text_arg(latex: str, pos: int, tokens: list[str]) -> int:
     """Tokenize ``{...}`` after a text command character by character. Single characters each
-    separated by one space are one space-tokenized word (``\\textrm { a n d }`` is "and")."""
+    between single spaces are one space-tokenized word (``\\textrm { a n d }`` is "and")."""
     while pos < len(latex) and latex[pos].isspace():
         pos += 1
     if pos >= len(latex) or latex[pos] != "{":

@@ -63,6 +63,7 @@ from core.latex import canonical_tokens, canonicalize, detokenize, tokenize
         (r"\text{a  b}", r"\text{a\ b}"),
         # im2latex labels space every token, text included
         (r"\textrm { a n d } x", r"\text{and}x"),
+        (r"\text{a b}", r"\text{a\ b}"),  # a person's two words stay two words
         (r"\mathrm { T r } \, \textrm { T r }", r"\mathrm{Tr}\text{Tr}"),
         (r"\text{\tt Ans}", r"\text{\tt Ans}"),
         # environments
