@@ -9,18 +9,11 @@ Reads only labels (canonicalized as the shards store them), no images.
 from __future__ import annotations
 
 import argparse
-import hashlib
 
 from core.dataset import Dataset
 from core.latex import canonicalize
-from training.data.build import CROHME_DEV_PERCENT, crohme_split
+from training.data.build import crohme_split
 from training.data.sources import shared_data_root
-
-
-def by_image(path: str) -> str:
-    """The earlier split: by image path, so a formula's writers fall on both sides."""
-    h = int.from_bytes(hashlib.sha1(path.encode()).digest()[:4], "big")
-    return "dev" if h % 100 < CROHME_DEV_PERCENT else "train"
 
 
 def overlap(pairs: list[tuple[str, str]], split) -> str:
@@ -35,7 +28,8 @@ def main() -> None:
     p.add_argument("--data", default=None, help="default: ../shared/data")
     root = shared_data_root(p.parse_args().data) / "crohme"
     pairs = [(s.path, canonicalize(s.latex)) for s in Dataset(root / "train.zip")]
-    print("split by image:  ", overlap(pairs, lambda path, _: by_image(path)))
+    # the earlier split was the same hash of the image path: a formula's writers on both sides
+    print("split by image:  ", overlap(pairs, lambda path, _: crohme_split(path)))
     print("split by formula:", overlap(pairs, lambda _, label: crohme_split(label)))
     train = {label for _, label in pairs}
     for name in ("test2013", "test2016"):
