@@ -41,6 +41,24 @@ def test_auto_prefers_cuda_then_mps(monkeypatch):
     assert select_device("auto") == torch.device("mps")
 
 
+def test_cuda_keeps_attention_off_cudnn(monkeypatch):
+    """cuDNN attention rebuilds a graph for every new formula length: on an H200 that made
+    each attention call cost 37 ms of CPU and left the GPU idle (see configure_cuda_attention)."""
+    calls = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.cuda, "enable_cudnn_sdp", calls.append, raising=False)
+    assert select_device("cuda") == torch.device("cuda")
+    assert select_device("auto") == torch.device("cuda")
+    assert calls == [False, False]
+
+
+def test_cuda_without_a_cudnn_attention_switch(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.delattr(torch.backends.cuda, "enable_cudnn_sdp", raising=False)
+    assert dev.configure_cuda_attention() is False
+    assert select_device("cuda") == torch.device("cuda")
+
+
 def test_absent_cuda_is_a_clear_error(no_gpu):
     with pytest.raises(ModelError, match="No CUDA GPU.*--device cpu"):
         select_device("cuda")
