@@ -7,10 +7,12 @@ LaTeX itself is fine and only the preview is limited.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import threading
 
+import numpy as np
 from PIL import Image
 
 from core.errors import RenderError
@@ -119,6 +121,44 @@ def render_png(
         finally:
             rcParams["mathtext.fontset"] = old
     return buf.getvalue()
+
+
+def render_coverage(
+    latex: str,
+    *,
+    fontsize: float = 20,
+    dpi: float = 100,
+    fontset: str = "cm",
+    pad_inches: float = 0.05,
+) -> np.ndarray:
+    """The ink of ``latex`` as coverage (uint8, 255 = ink), for training images.
+
+    The same parser and glyph rasterizer as :func:`render_png`, without a figure: one parse
+    instead of three (a caller's "does it parse" check, then savefig's tight bounding box,
+    which draws twice): 5x faster (benchmarks/render_speed.py), which makes more training data
+    per rendering core. Placement may differ from render_png by a pixel."""
+    if not latex.strip():
+        raise RenderError("There is no formula to render.")
+    if fontset not in FONTSETS:
+        raise ValueError(f"fontset must be one of {', '.join(FONTSETS)}")
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(size=fontsize, math_fontfamily=fontset)
+    with _LOCK:
+        try:
+            parsed = _raster_parser().parse(f"${mathtext_source(latex)}$", dpi=dpi, prop=prop)
+        except Exception as exc:  # noqa: BLE001 - mathtext raises ValueError and friends
+            raise _render_error(str(exc), latex) from None
+    ink = np.asarray(parsed.image, dtype=np.uint8)
+    pad = max(0, round(pad_inches * dpi))
+    return np.pad(ink, pad)
+
+
+@functools.lru_cache(maxsize=1)
+def _raster_parser():
+    from matplotlib.mathtext import MathTextParser
+
+    return MathTextParser("agg")
 
 
 def _render_error(message: str, latex: str) -> RenderError:

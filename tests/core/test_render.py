@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core.errors import RenderError
-from core.render import mathtext_source, render_image, render_png
+from core.render import mathtext_source, render_coverage, render_image, render_png
 
 
 def test_render_png_draws_the_formula():
@@ -113,3 +113,32 @@ def test_failed_render_leaves_the_fontset_setting_alone():
     with pytest.raises(RenderError):
         render_png(r"\foo", fontset="stix")
     assert rcParams["mathtext.fontset"] == before
+
+
+@pytest.mark.parametrize("fontset", ["cm", "dejavusans"])
+def test_coverage_is_the_same_ink_as_the_png(fontset):
+    """Training images come from render_coverage, the preview from render_png: the same
+    glyphs at the same size, whatever the rasterization path."""
+    latex = r"\frac{a+b}{\sqrt{x^{2}}}\int_{0}^{1}f(t)\,dt"
+    png = Image.open(io.BytesIO(render_png(latex, dpi=137, fontset=fontset)))
+    alpha = np.asarray(png.getchannel("A"), np.float64)
+    ink = render_coverage(latex, dpi=137, fontset=fontset).astype(np.float64)
+
+    def box(a):
+        ys, xs = np.nonzero(a > 0)
+        return ys.max() - ys.min(), xs.max() - xs.min()
+
+    assert np.allclose(box(ink), box(alpha), atol=2)
+    # the figure places the glyphs at a sub-pixel offset, which spreads the ink a little
+    assert ink.sum() == pytest.approx(alpha.sum(), rel=0.1)
+    pad = round(0.05 * 137)
+    assert not ink[:pad].any() and not ink[:, :pad].any()  # a margin, as render_png leaves
+
+
+def test_coverage_errors_read_like_the_previews():
+    with pytest.raises(RenderError, match=r"cannot draw \\foo"):
+        render_coverage(r"\foo{x}")
+    with pytest.raises(RenderError, match="no formula"):
+        render_coverage("  ")
+    with pytest.raises(ValueError, match="fontset"):
+        render_coverage("x", fontset="comic")

@@ -12,7 +12,6 @@ CROHME stroke is about 6 % of a glyph's height, a sans-serif font's 16 %, these 
 
 from __future__ import annotations
 
-import io
 import random
 
 import numpy as np
@@ -20,16 +19,15 @@ from PIL import Image
 from scipy import ndimage
 
 from core.preprocess import glyph_height, ink_map
-from core.render import render_png
+from core.render import render_coverage
 
 HAND_FONTSETS = ("dejavusans", "stixsans")
 
 
 def ink_of_render(latex: str, rng: random.Random, dpi: float) -> np.ndarray:
     """Ink (float32, 1 = ink) of ``latex`` rendered in a handwriting-like font."""
-    png = render_png(latex, fontset=rng.choice(HAND_FONTSETS), dpi=dpi, fontsize=20)
-    alpha = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA").getchannel("A"), np.float32)
-    return alpha / 255.0
+    ink = render_coverage(latex, fontset=rng.choice(HAND_FONTSETS), dpi=dpi, fontsize=20)
+    return ink.astype(np.float32) / 255.0
 
 
 def wobble_glyphs(ink: np.ndarray, rng: random.Random, scale: float = 1.0) -> np.ndarray:

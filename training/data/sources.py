@@ -4,8 +4,8 @@
   data folder, cleans each formula (quotes, ``$``, ``\\displaystyle``, labels, sentence
   punctuation), keeps the ones of at most :data:`MAX_TOKENS` tokens and splits them into train
   and dev by a hash of their canonical form (so duplicates always land on the same side).
-* :func:`mathtext_ok` says whether matplotlib mathtext parses a formula (cached); the corpora
-  are checked lazily, when a formula is drawn, because parsing all 280k takes over an hour.
+* Whether mathtext can draw a formula is found out when it is drawn (a failed render is
+  skipped): parsing all 280k corpus formulas ahead would take over an hour.
 * :func:`generate_formula` produces formulas with structures the corpora under-represent.
 
 Never read the evaluation sets here (``im2latex100k/val.zip``, ``crohme/test*.zip``).
@@ -120,25 +120,6 @@ def load_formulas(
 
 def _only_composed_envs(s: str) -> bool:
     return all(env in COMPOSED_ENVS for env in re.findall(r"\\begin\{([^}]*)\}", s))
-
-
-@functools.lru_cache(maxsize=200_000)
-def mathtext_ok(latex: str) -> bool:
-    """Whether mathtext's parser accepts ``latex`` (cached; environments are composed apart)."""
-    from core.render import mathtext_source
-
-    try:
-        _path_parser().parse(f"${mathtext_source(latex)}$")
-    except Exception:  # noqa: BLE001 - mathtext raises ValueError and friends
-        return False
-    return True
-
-
-@functools.lru_cache(maxsize=1)
-def _path_parser():
-    from matplotlib.mathtext import MathTextParser
-
-    return MathTextParser("path")
 
 
 # --------------------------------------------------------------------------------------------
