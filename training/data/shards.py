@@ -3,13 +3,17 @@
 A shard holds N ink maps (uint8, 0 = background) concatenated in ``data`` with their ``shapes``
 and ``offsets``, the canonical LaTeX ``labels`` and a ``source`` tag per sample. Storing the
 *preprocessed* map means training costs no rendering and no preprocessing, and the maps are
-exactly what the model sees at inference.
+exactly what the model sees at inference. Shards are compressed: ink maps are mostly
+background, and a 500-image shard shrinks about 8x (10 MB to 1.2 MB printed, 25 to 1.9 MB
+handwritten), small enough to carry pre-rendered data to a lent GPU machine.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +56,7 @@ def write_shard(
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
     os.close(fd)
     try:
-        np.savez(
+        np.savez_compressed(
             tmp,
             data=data,
             offsets=offsets,
@@ -76,7 +80,7 @@ def read_shard(path: str | os.PathLike) -> Shard:
                 [str(s) for s in z["labels"]],
                 [str(s) for s in z["sources"]],
             )
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise DatasetError(f"Shard {path} is damaged ({exc}); delete it and rebuild.") from None
 
 
