@@ -7,7 +7,10 @@
 # (e.g. crohme-*.npz and printed-dev-*.npz made on a slower machine) may be put in
 # DATA_ROOT/shards and are used as they are. Most cores render printed and synthetic
 # handwritten shards for the whole run; the trainer reads the shards that exist at each epoch
-# (grow_shards) and a few cores collate its batches (loader_workers). The
+# (grow_shards) and a few cores collate its batches (loader_workers). On an H200 the GPU trains
+# on ~2,000 images/s; 12 cores rendered ~165/s before the render step got 5x faster
+# (benchmarks/render_speed.py: a whole sample ~2x), so each image is seen several times,
+# augmented anew each time, and carried shards add variety. The
 # cosine schedule runs on time (time_budget_s). Logs, the exported model and the run's curves
 # land in OUT_DIR, whatever happens.
 set -u
@@ -24,13 +27,13 @@ build_log=$shards.log
 mkdir -p "$out" "$shards"
 cp -n "$data"/shards/*.npz "$shards"/ 2>/dev/null
 
-collect() {  # few files: a lender may return only a handful
+collect() {  # 7 files: the lender returns 8 at most (in name order), one is left to the caller
     pkill -TERM -P "$build" 2>/dev/null; kill "$build" 2>/dev/null
     cp "$run"/metrics.csv "$run"/eval.csv "$out"/ 2>/dev/null
     cat "$run"/profile.txt >> "$out/train.log" 2>/dev/null  # --set profile_steps=N
+    # the best model on the dev slices, and the last weights (for a run that ends on a better one)
     mkdir -p "$out/model" && cp "$run"/model/model.safetensors "$run"/model/config.json "$out/model/"
     cp "$run"/checkpoint/model.safetensors "$out/checkpoint-model.safetensors" 2>/dev/null
-    cp "$run"/checkpoint/state.json "$out/checkpoint-state.json" 2>/dev/null
     { ls -l "$shards"; tail -50 "$build_log"; } > "$out/data.log"
 }
 trap collect EXIT
@@ -40,9 +43,10 @@ seed=${BUILD_SEED:-0}  # another seed renders other formulas (a run continuing a
 nice -n 19 $py main.py data build --out "$shards" --data-root "$data" --printed 400000 \
     --handwritten 80000 --shard-size 250 --workers "$renderers" --seed "$seed" > "$build_log" 2>&1 &
 build=$!
-# the first epoch needs the dev slices, CROHME and a few rendered shards
+# the first epoch needs the dev slices, CROHME and a few rendered shards (carried ones count:
+# with them the GPU starts at once)
 until [ -f "$shards/crohme-dev.npz" ] && ls "$shards"/printed-dev-*.npz > /dev/null 2>&1 &&
-    [ "$(ls "$shards" | grep -c -- "-train-$seed-")" -ge "${FIRST_SHARDS:-4}" ]; do
+    [ "$(ls "$shards" | grep -c -- "-train-[0-9]*-")" -ge "${FIRST_SHARDS:-4}" ]; do
     kill -0 "$build" 2>/dev/null || { echo "data build failed"; tail -20 "$build_log"; exit 1; }
     [ "$SECONDS" -lt 90 ] || break  # a slow machine starts with what it has
     sleep 2
