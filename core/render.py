@@ -135,7 +135,7 @@ def render_coverage(
 
     The same parser and glyph rasterizer as :func:`render_png`, without a figure: one parse
     instead of three (a caller's "does it parse" check, then savefig's tight bounding box,
-    which draws twice): 5x faster (benchmarks/render_speed.py), which makes more training data
+    which draws twice): 4.3x faster (benchmarks/render_speed.py), which makes more training data
     per rendering core. Placement may differ from render_png by a pixel."""
     if not latex.strip():
         raise RenderError("There is no formula to render.")

@@ -8,7 +8,7 @@
 # DATA_ROOT/shards and are used as they are. Most cores render printed and synthetic
 # handwritten shards for the whole run; the trainer reads the shards that exist at each epoch
 # (grow_shards) and a few cores collate its batches (loader_workers). On an H200 the GPU trains
-# on ~2,000 images/s; 12 cores rendered ~165/s before the render step got 5x faster
+# on ~2,000 images/s; 12 cores rendered ~165/s before the render step got 4.3x faster
 # (benchmarks/render_speed.py: a whole sample ~2x), so each image is seen several times,
 # augmented anew each time, and carried shards add variety. The
 # cosine schedule runs on time (time_budget_s). Logs, the exported model and the run's curves
