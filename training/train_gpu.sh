@@ -31,7 +31,8 @@ collect() {  # 7 files: the lender returns 8 at most (in name order), one is lef
     pkill -TERM -P "$build" 2>/dev/null; kill "$build" 2>/dev/null
     cp "$run"/metrics.csv "$run"/eval.csv "$out"/ 2>/dev/null
     cat "$run"/profile.txt >> "$out/train.log" 2>/dev/null  # --set profile_steps=N
-    # the best model on the dev slices, and the last weights (for a run that ends on a better one)
+    # the best model on the dev slices, and the last weights (python -m training.export_weights
+    # makes them a model, for a next run to start from)
     mkdir -p "$out/model" && cp "$run"/model/model.safetensors "$run"/model/config.json "$out/model/"
     cp "$run"/checkpoint/model.safetensors "$out/checkpoint-model.safetensors" 2>/dev/null
     { ls -l "$shards"; tail -50 "$build_log"; } > "$out/data.log"

@@ -1,0 +1,53 @@
+"""A run's last checkpoint weights (what a GPU lender hands back) become a loadable model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from core.checkpoint import load_model
+from core.errors import ModelError
+from training.export_weights import export_weights, main
+
+
+@pytest.fixture
+def last_weights(random_model_dir, tmp_path):
+    """Checkpoint-style weights (fp32, tied head stored once) that differ from the export."""
+    model = load_model(random_model_dir).model
+    state = {
+        k: v + 0.01 if v.is_floating_point() else v
+        for k, v in model.state_dict().items()
+        if k != "head.weight"
+    }
+    path = tmp_path / "checkpoint-model.safetensors"
+    save_file(state, path)
+    return path, state
+
+
+def test_last_weights_become_a_model(random_model_dir, last_weights, tmp_path):
+    path, state = last_weights
+    csv = tmp_path / "eval.csv"
+    csv.write_text("step,crohme_exact_match,printed_bleu4\n1000,0.5,0.7\n2925,0.56,0.75\n")
+    out = export_weights(path, random_model_dir, tmp_path / "out", csv)
+    loaded = load_model(out)
+    for k, v in state.items():  # stored in fp16
+        got = loaded.model.state_dict()[k]
+        assert torch.allclose(got.float(), v.half().float() if v.is_floating_point() else v.float())
+    assert loaded.config["metrics"] == {
+        "dev": {"crohme": {"exact_match": 0.56}, "printed": {"bleu4": 0.75}},
+        "step": 2925,
+    }
+    assert loaded.config["training"]["steps"] == 2925
+
+
+def test_weights_of_another_model_are_a_clear_error(random_model_dir, tmp_path, capsys):
+    path = tmp_path / "other.safetensors"
+    save_file({"embed.weight": torch.zeros(3, 3)}, path)
+    with pytest.raises(ModelError, match="do not fit"):
+        export_weights(path, random_model_dir, tmp_path / "out")
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"not safetensors")
+    assert main([str(broken), str(random_model_dir), str(tmp_path / "out")]) == 2
+    assert "Cannot read the weights" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,84 @@
+"""Turn a run's last checkpoint weights into a model folder.
+
+    PYTHONPATH=. python -m training.export_weights CHECKPOINT_WEIGHTS MODEL_DIR OUT_DIR [--eval-csv F]
+
+A run exports its best model on the dev slices (``model/``); a GPU lender returns a few files,
+so ``training/train_gpu.sh`` also hands back the last weights (``checkpoint-model.safetensors``,
+fp32, no config). This writes them as a model (fp16 + config.json) with the architecture,
+vocabulary and preprocessing of MODEL_DIR, the run's exported model, so a next run can start
+from them (``init_model``). With ``--eval-csv`` the dev metrics of the last evaluation go
+into the config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from core.checkpoint import read_config, save_model
+from core.errors import ModelError
+from core.model import Im2Latex, ModelConfig
+from core.preprocess import PreprocessConfig
+from core.vocab import Vocab
+
+
+def export_weights(weights: Path, model_dir: Path, out: Path, eval_csv: Path | None = None) -> Path:
+    config = read_config(model_dir)
+    model = Im2Latex(ModelConfig.from_dict(config["architecture"]))
+    try:
+        state = load_file(str(weights))
+    except (OSError, SafetensorError) as exc:
+        raise ModelError(f"Cannot read the weights {weights} ({exc}).") from None
+    state["head.weight"] = state.get("embed.weight")  # tied: stored once (see checkpoints.py)
+    try:
+        model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    except (RuntimeError, AttributeError) as exc:
+        raise ModelError(
+            f"The weights {weights} do not fit the model at {model_dir} ({exc})."
+        ) from None
+    metrics = dict(config.get("metrics", {}))
+    training = dict(config.get("training", {}))
+    if eval_csv:
+        metrics = _last_eval(eval_csv)
+        training["steps"] = metrics["step"]
+    meta = {"name": config.get("name", "base"), "metrics": metrics, "training": training}
+    preprocess = PreprocessConfig.from_dict(config.get("preprocess", {}))
+    return save_model(out, model.eval(), Vocab(list(config["vocabulary"])), preprocess, meta=meta)
+
+
+def _last_eval(path: Path) -> dict:
+    """{"dev": {source: {metric: value}}, "step": N} from the last row of a run's eval.csv."""
+    rows = list(csv.DictReader(Path(path).open(encoding="utf-8")))
+    if not rows:
+        raise ModelError(f"{path} holds no evaluation.")
+    last = rows[-1]
+    dev: dict = {}
+    for key, value in last.items():
+        if key != "step":
+            source, metric = key.split("_", 1)
+            dev.setdefault(source, {})[metric] = float(value)
+    return {"dev": dev, "step": int(last["step"])}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("weights", type=Path)
+    p.add_argument("model_dir", type=Path)
+    p.add_argument("out", type=Path)
+    p.add_argument("--eval-csv", type=Path)
+    args = p.parse_args(argv)
+    try:
+        print(export_weights(args.weights, args.model_dir, args.out, args.eval_csv))
+    except ModelError as exc:
+        print(f"export_weights: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
