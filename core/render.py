@@ -81,6 +81,13 @@ def _syntax_problem(message: str) -> str:
     return f"expected {expected} at character {int(at) + 1}, found {found}"
 
 
+def _check_request(latex: str, fontset: str) -> None:
+    if not latex.strip():
+        raise RenderError("There is no formula to render.")
+    if fontset not in FONTSETS:
+        raise ValueError(f"fontset must be one of {', '.join(FONTSETS)}")
+
+
 def render_png(
     latex: str,
     *,
@@ -92,10 +99,7 @@ def render_png(
     pad_inches: float = 0.05,
 ) -> bytes:
     """PNG bytes of ``latex`` drawn by mathtext. ``background=None`` means transparent."""
-    if not latex.strip():
-        raise RenderError("There is no formula to render.")
-    if fontset not in FONTSETS:
-        raise ValueError(f"fontset must be one of {', '.join(FONTSETS)}")
+    _check_request(latex, fontset)
     src = mathtext_source(latex)
     from matplotlib import rcParams
     from matplotlib.figure import Figure
@@ -137,10 +141,7 @@ def render_coverage(
     instead of three (a caller's "does it parse" check, then savefig's tight bounding box,
     which draws twice): 4.3x faster (benchmarks/render_speed.py), which makes more training data
     per rendering core. Placement may differ from render_png by a pixel."""
-    if not latex.strip():
-        raise RenderError("There is no formula to render.")
-    if fontset not in FONTSETS:
-        raise ValueError(f"fontset must be one of {', '.join(FONTSETS)}")
+    _check_request(latex, fontset)
     from matplotlib.font_manager import FontProperties
 
     prop = FontProperties(size=fontsize, math_fontfamily=fontset)
