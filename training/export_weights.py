@@ -53,7 +53,8 @@ def export_weights(weights: Path, model_dir: Path, out: Path, eval_csv: Path | N
 
 def _last_eval(path: Path) -> dict:
     """{"dev": {source: {metric: value}}, "step": N} from the last row of a run's eval.csv."""
-    rows = list(csv.DictReader(Path(path).open(encoding="utf-8")))
+    with Path(path).open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     if not rows:
         raise ModelError(f"{path} holds no evaluation.")
     last = rows[-1]
