@@ -4,6 +4,7 @@
     PYTHONPATH=. .venv/bin/python benchmarks/finetune_crohme.py --model DIR
     PYTHONPATH=. .venv/bin/python benchmarks/finetune_crohme.py --random      # timing dry run
     ... --json out.json                                                       # also write numbers
+    ... --inside --corrections 120 --seed 1 --steps 400   # recipe study, never the other 471
 
 200 images of ``../shared/data/crohme/test2013.zip`` (chosen with a fixed seed) play one
 user's corrections. ``training.finetune.finetune`` runs on them exactly as the Training tab
@@ -17,6 +18,10 @@ The render cache (replay and regression images) starts empty unless ``--warm-cac
 time is that of a user's first fine-tune. With ``--random`` (a randomly initialised model of
 the base architecture) only the timings mean anything; since a random model never emits the
 end token, its greedy decoding is capped at 64 steps, about twice a CROHME formula's length.
+
+With ``--inside`` the data is only the 200 corrections of the experiment (seed 0): they are
+split again (``--seed``, ``--corrections`` of them as the user's) and the rest are scored. This
+is how the preset's recipe is chosen without ever looking at the other 471 images.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from _base_model import resolve_model
 ROOT = Path(__file__).resolve().parents[1]
 CROHME = ROOT.parent / "shared" / "data" / "crohme" / "test2013.zip"
 RANDOM_DECODE_CAP = 64
+USER_SIZE = 200  # the experiment's corrections; the rest of test2013 is scored
 
 
 def parse_args(argv=None):
@@ -42,22 +48,31 @@ def parse_args(argv=None):
     p.add_argument("--model", metavar="DIR", help="model to start from (default: bundled)")
     p.add_argument("--random", action="store_true", help="random base-architecture model")
     p.add_argument("--data", default=str(CROHME), help="default: %(default)s")
-    p.add_argument("--corrections", type=int, default=200)
+    p.add_argument("--corrections", type=int, default=USER_SIZE)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--preset", default="quick", choices=("quick", "thorough"))
     p.add_argument("--steps", type=int, help="override the preset's steps (experiments)")
     p.add_argument("--lr", type=float, help="override the preset's peak learning rate")
+    p.add_argument(
+        "--inside",
+        action="store_true",
+        help=f"recipe study: use only the experiment's {USER_SIZE} corrections (seed 0)",
+    )
     p.add_argument("--warm-cache", action="store_true", help="reuse rendered replay images")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     return p.parse_args(argv)
 
 
-def split_user(data: Path, n: int, seed: int, folder: Path):
-    """Write the ``n`` "corrections" as a data set folder; return it and the other examples."""
+def split_user(data: Path, n: int, seed: int, folder: Path, inside: bool = False):
+    """Write the ``n`` "corrections" as a data set folder; return it and the other examples.
+    ``inside``: draw them from the experiment's own corrections only (see the docstring)."""
     from training.user_data import read_examples
 
     examples, _ = read_examples(data)
+    if inside:
+        own = random.Random(0).sample(range(len(examples)), USER_SIZE)
+        examples = [examples[i] for i in sorted(own)]
     picked = set(random.Random(seed).sample(range(len(examples)), n))
     (folder / "images").mkdir(parents=True)
     lines = []
@@ -158,7 +173,7 @@ def main(argv=None) -> int:
         model, is_random = resolve_model(args.model, args.random, tmp)
         if is_random:
             cap_random_decoding()
-        user, others = split_user(data, args.corrections, args.seed, tmp / "user")
+        user, others = split_user(data, args.corrections, args.seed, tmp / "user", args.inside)
         phases: dict[str, list[float]] = {}  # phase -> [wall, cpu] seconds at its start
         t0, c0 = time.perf_counter(), time.process_time()
 
@@ -181,6 +196,7 @@ def main(argv=None) -> int:
         "threads": args.threads,
         "seed": args.seed,
         "corrections": args.corrections,
+        "inside": args.inside,
         "trained_on": report.train_samples,
         "heldout": report.heldout_samples,
         "replay": report.replay_samples,
