@@ -163,6 +163,10 @@ def main(argv=None) -> int:
     from training.finetune import finetune
     from training.finetune_plan import Options
 
+    if args.inside and not 0 < args.corrections < USER_SIZE:
+        sys.exit(
+            f"--inside splits the {USER_SIZE} corrections: --corrections must be 1-{USER_SIZE - 1}."
+        )
     data = Path(args.data)
     if not data.is_file():
         sys.exit(f"No data at {data}: this benchmark needs ../shared/data/crohme/test2013.zip.")

@@ -27,6 +27,7 @@ from training.export_weights import export_weights
 
 
 def average_models(a: Path, b: Path, out: Path, dev_slices: Path | None = None) -> Path:
+    dev = _read_dev_slices(dev_slices) if dev_slices else {}  # before writing anything
     ca, cb = read_config(a), read_config(b)
     if ca["architecture"] != cb["architecture"] or ca["vocabulary"] != cb["vocabulary"]:
         raise ModelError(f"{a} and {b} differ in architecture or vocabulary: cannot average.")
@@ -43,8 +44,8 @@ def average_models(a: Path, b: Path, out: Path, dev_slices: Path | None = None) 
         export_weights(weights, b, out)
     config_path = out / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
-    config["metrics"] = {"dev": _read_dev_slices(dev_slices) if dev_slices else {}}
-    config["training"]["averaged"] = (
+    config["metrics"] = {"dev": dev}
+    config.setdefault("training", {})["averaged"] = (
         f"uniform average of the weights of {ca.get('name')} ({ca.get('created')}) and "
         f"{cb.get('name')} ({cb.get('created')}); the training record is the second's"
     )

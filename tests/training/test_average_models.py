@@ -60,3 +60,15 @@ def test_cli_reports_damaged_weights(two_models, tmp_path, capsys):
     assert main([str(a), str(b), str(tmp_path / "soup")]) == 2
     assert "Cannot read the weights" in capsys.readouterr().err
     assert not (tmp_path / "soup").exists()
+
+
+def test_damaged_dev_slices_file_writes_nothing(two_models, tmp_path):
+    a, b = two_models
+    dev = tmp_path / "dev.txt"
+    dev.write_text("crohme {not json\n")
+    with pytest.raises(ModelError, match="not JSON"):
+        average_models(a, b, tmp_path / "soup", dev)
+    dev.write_text("Traceback: nothing measured\n")
+    with pytest.raises(ModelError, match="no dev-slice results"):
+        average_models(a, b, tmp_path / "soup", dev)
+    assert not (tmp_path / "soup").exists()
