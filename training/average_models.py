@@ -15,15 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
-
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
 from core.checkpoint import read_config
 from core.errors import ModelError
-from training.export_weights import export_weights
+from training.export_weights import export_state, read_weights
 
 
 def average_models(a: Path, b: Path, out: Path, dev_slices: Path | None = None) -> Path:
@@ -31,33 +27,19 @@ def average_models(a: Path, b: Path, out: Path, dev_slices: Path | None = None) 
     ca, cb = read_config(a), read_config(b)
     if ca["architecture"] != cb["architecture"] or ca["vocabulary"] != cb["vocabulary"]:
         raise ModelError(f"{a} and {b} differ in architecture or vocabulary: cannot average.")
-    wa, wb = _weights(a), _weights(b)
+    wa, wb = read_weights(a / "model.safetensors"), read_weights(b / "model.safetensors")
     if wa.keys() != wb.keys() or any(wa[k].shape != wb[k].shape for k in wa):
         raise ModelError(f"The weights of {a} and {b} do not match tensor for tensor.")
     # counters such as BatchNorm's num_batches_tracked are not weights: keep MODEL_B's
     avg = {
         k: (wa[k].float() + wb[k].float()) / 2 if wa[k].is_floating_point() else wb[k] for k in wa
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        weights = Path(tmp) / "average.safetensors"
-        save_file(avg, str(weights))
-        export_weights(weights, b, out)
-    config_path = out / "config.json"
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    config["metrics"] = {"dev": dev}
-    config.setdefault("training", {})["averaged"] = (
+    note = (
         f"uniform average of the weights of {ca.get('name')} ({ca.get('created')}) and "
         f"{cb.get('name')} ({cb.get('created')}); the training record is the second's"
     )
-    config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
-    return out
-
-
-def _weights(model_dir: Path) -> dict:
-    try:
-        return load_file(str(model_dir / "model.safetensors"))
-    except (OSError, SafetensorError) as exc:
-        raise ModelError(f"Cannot read the weights of {model_dir} ({exc}).") from None
+    source = f"averaged from {a} and {b}"
+    return export_state(avg, b, out, source, {"dev": dev}, {"averaged": note})
 
 
 def _read_dev_slices(path: Path) -> dict:

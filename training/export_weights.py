@@ -28,27 +28,46 @@ from core.vocab import Vocab
 
 
 def export_weights(weights: Path, model_dir: Path, out: Path, eval_csv: Path | None = None) -> Path:
+    metrics = _last_eval(eval_csv) if eval_csv else None
+    training = {"steps": metrics["step"]} if metrics else None
+    return export_state(read_weights(weights), model_dir, out, str(weights), metrics, training)
+
+
+def export_state(
+    state: dict,
+    model_dir: Path,
+    out: Path,
+    source: str,
+    metrics: dict | None = None,
+    training: dict | None = None,
+) -> Path:
+    """Write ``state`` (tensors by name, fp32 or fp16, tied head stored once or not) as a model
+    with MODEL_DIR's architecture, vocabulary and preprocessing. ``metrics`` replaces MODEL_DIR's
+    (None keeps them); ``training`` is merged into its training record. ``source`` names the
+    weights in errors."""
     config = read_config(model_dir)
     model = Im2Latex(ModelConfig.from_dict(config["architecture"]))
-    try:
-        state = load_file(str(weights))
-    except (OSError, SafetensorError) as exc:
-        raise ModelError(f"Cannot read the weights {weights} ({exc}).") from None
-    state["head.weight"] = state.get("embed.weight")  # tied: stored once (see checkpoints.py)
+    state = {**state, "head.weight": state.get("embed.weight")}  # tied (see checkpoints.py)
     try:
         model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     except (RuntimeError, AttributeError) as exc:
         raise ModelError(
-            f"The weights {weights} do not fit the model at {model_dir} ({exc})."
+            f"The weights {source} do not fit the model at {model_dir} ({exc})."
         ) from None
-    metrics = dict(config.get("metrics", {}))
-    training = dict(config.get("training", {}))
-    if eval_csv:
-        metrics = _last_eval(eval_csv)
-        training["steps"] = metrics["step"]
-    meta = {"name": config.get("name", "base"), "metrics": metrics, "training": training}
+    meta = {
+        "name": config.get("name", "base"),
+        "metrics": dict(config.get("metrics", {})) if metrics is None else metrics,
+        "training": {**config.get("training", {}), **(training or {})},
+    }
     preprocess = PreprocessConfig.from_dict(config.get("preprocess", {}))
     return save_model(out, model.eval(), Vocab(list(config["vocabulary"])), preprocess, meta=meta)
+
+
+def read_weights(path: Path) -> dict:
+    try:
+        return load_file(str(path))
+    except (OSError, SafetensorError) as exc:
+        raise ModelError(f"Cannot read the weights {path} ({exc}).") from None
 
 
 def _last_eval(path: Path) -> dict:
