@@ -1,6 +1,6 @@
 """Average the weights of two models of the same architecture and vocabulary (a "model soup").
 
-    PYTHONPATH=. python -m training.average_models MODEL_A MODEL_B OUT_DIR [--dev-slices FILE]
+    PYTHONPATH=. python -m training.average_models MODEL_A MODEL_B OUT_DIR [--weight W] [--dev-slices FILE]
 
 A continuation run often trades one skill for another (run (7) in MODEL.md read printed
 formulas better and handwriting worse than the model it started from); the plain average of
@@ -8,6 +8,9 @@ the two sits in the same basin and can keep the gains of both. The result takes 
 architecture, vocabulary, preprocessing and training record, plus a note of what was averaged.
 ``--dev-slices`` stores the output of ``benchmarks/dev_slices.py`` for the average as its dev
 metrics; without it the dev metrics are left empty, since MODEL_B's would not describe it.
+``--weight`` is MODEL_B's share (0.5, the plain average, by default): a short run that moved far
+from its start (a GPU run that read printed formulas much better and handwriting worse) may
+be worth less than half. Choose it on the dev slices, never on a test set.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ from core.errors import ModelError
 from training.export_weights import export_state, read_weights
 
 
-def average_models(a: Path, b: Path, out: Path, dev_slices: Path | None = None) -> Path:
+def average_models(
+    a: Path, b: Path, out: Path, dev_slices: Path | None = None, weight: float = 0.5
+) -> Path:
+    if not 0.0 < weight < 1.0:
+        raise ModelError(f"The weight of the second model must be between 0 and 1, not {weight}.")
     dev = _read_dev_slices(dev_slices) if dev_slices else {}  # before writing anything
     ca, cb = read_config(a), read_config(b)
     if ca["architecture"] != cb["architecture"] or ca["vocabulary"] != cb["vocabulary"]:
@@ -32,10 +39,14 @@ def average_models(a: Path, b: Path, out: Path, dev_slices: Path | None = None) 
         raise ModelError(f"The weights of {a} and {b} do not match tensor for tensor.")
     # counters such as BatchNorm's num_batches_tracked are not weights: keep MODEL_B's
     avg = {
-        k: (wa[k].float() + wb[k].float()) / 2 if wa[k].is_floating_point() else wb[k] for k in wa
+        k: wa[k].float() * (1 - weight) + wb[k].float() * weight
+        if wa[k].is_floating_point()
+        else wb[k]
+        for k in wa
     }
+    kind = "uniform average" if weight == 0.5 else f"weighted average ({1 - weight:g} / {weight:g})"
     note = (
-        f"uniform average of the weights of {ca.get('name')} ({ca.get('created')}) and "
+        f"{kind} of the weights of {ca.get('name')} ({ca.get('created')}) and "
         f"{cb.get('name')} ({cb.get('created')}); the training record is the second's"
     )
     source = f"averaged from {a} and {b}"
@@ -63,9 +74,10 @@ def main(argv=None) -> int:
     p.add_argument("model_b", type=Path)
     p.add_argument("out", type=Path)
     p.add_argument("--dev-slices", type=Path, help="benchmarks/dev_slices.py output to store")
+    p.add_argument("--weight", type=float, default=0.5, help="model_b's share (default 0.5)")
     args = p.parse_args(argv)
     try:
-        print(average_models(args.model_a, args.model_b, args.out, args.dev_slices))
+        print(average_models(args.model_a, args.model_b, args.out, args.dev_slices, args.weight))
     except (ModelError, OSError) as exc:
         print(f"average_models: {exc}", file=sys.stderr)
         return 2

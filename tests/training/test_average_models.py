@@ -72,3 +72,22 @@ def test_damaged_dev_slices_file_writes_nothing(two_models, tmp_path):
     with pytest.raises(ModelError, match="no dev-slice results"):
         average_models(a, b, tmp_path / "soup", dev)
     assert not (tmp_path / "soup").exists()
+
+
+def test_weighted_average_leans_to_the_weight(two_models, tmp_path):
+    a, b = two_models
+    out = average_models(a, b, tmp_path / "soup", weight=0.25)
+    soup = load_model(out)
+    wa = load_model(a).model.state_dict()
+    for k, v in soup.model.state_dict().items():
+        if v.is_floating_point():
+            assert torch.allclose(v.float(), wa[k].float() + 0.125, atol=2e-3), k
+    assert "weighted average (0.75 / 0.25)" in soup.config["training"]["averaged"]
+
+
+@pytest.mark.parametrize("weight", ["0", "1", "1.5", "-0.2", "nan"])
+def test_cli_refuses_a_weight_outside_0_1(two_models, tmp_path, capsys, weight):
+    a, b = two_models
+    assert main([str(a), str(b), str(tmp_path / "soup"), "--weight", weight]) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
+    assert not (tmp_path / "soup").exists()
