@@ -26,6 +26,7 @@ class TrainData:
         max_len: int,
         crohme_weight: float = 1.0,
         bucket: int = 0,
+        crohme_share: float = 0.0,
     ):
         self.shard = shard
         # >0: batches padded to multiples of this many pixels, so a GPU sees few distinct
@@ -40,8 +41,20 @@ class TrainData:
                 keep.append(i)
             self.ids.append(ids)
         self.keep = keep
-        self.crohme_weight = crohme_weight
+        self.crohme_weight = self._weight_for_share(crohme_share) if crohme_share else crohme_weight
         self.cfg = PreprocessConfig()
+
+    def _weight_for_share(self, share: float) -> float:
+        """How often to draw a CROHME sample for CROHME to make ``share`` of an epoch's draws.
+
+        A GPU run adds rendered shards at every epoch (grow_shards) while CROHME stays the
+        same, so a fixed weight let CROHME fall from 67 % of the first epoch's draws to 9.5 %
+        of the last, and the model lost handwriting (run (11) in MODEL.md). A share holds."""
+        n_crohme = sum(1 for i in self.keep if self.shard.sources[i] == "crohme")
+        n_other = len(self.keep) - n_crohme
+        if not n_crohme or not n_other:
+            return 1.0  # one kind only: nothing to balance
+        return share / (1 - share) * n_other / n_crohme
 
     def epoch_plan(
         self, seed: int, epoch: int, batch_pixels: int, max_batch: int

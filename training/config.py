@@ -34,6 +34,9 @@ class TrainConfig:
     bf16: bool = True  # only used on CUDA
     augment: bool = True  # random ink jitter per batch (off for overfitting tests)
     crohme_weight: float = 1.5  # how often a handwritten sample is drawn relative to printed
+    # >0: CROHME makes this share of every epoch's draws, however many rendered shards join
+    # (grow_shards); it overrides crohme_weight
+    crohme_share: float = 0.0
     eval_every: int = 1000
     eval_samples: int = 200
     save_every: int = 500
@@ -104,4 +107,6 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Tr
             setattr(cfg, key, _coerce(value, getattr(cfg, key)))
         except ValueError:
             raise SettingsError(f"Bad value for {key}: {value!r}") from None
+    if not 0.0 <= cfg.crohme_share < 1.0:
+        raise SettingsError(f"crohme_share must be at least 0 and below 1, not {cfg.crohme_share}.")
     return cfg

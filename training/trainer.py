@@ -274,10 +274,16 @@ class Trainer:
         self.train = self._training_data(shard, self.model.cfg.max_len)
         self.shard_paths += new
         if self.dist.main:
-            self.log(f"epoch {self.epoch}: +{len(new)} shards, {len(self.train.keep)} samples")
+            self.log(
+                f"epoch {self.epoch}: +{len(new)} shards, {len(self.train.keep)} samples, "
+                f"CROHME drawn {self.train.crohme_weight:.2f}x"
+            )
 
     def _training_data(self, shard, max_len: int) -> TrainData:
-        return TrainData(shard, self.vocab, max_len, self.cfg.crohme_weight, self.cfg.shape_bucket)
+        cfg = self.cfg
+        return TrainData(
+            shard, self.vocab, max_len, cfg.crohme_weight, cfg.shape_bucket, cfg.crohme_share
+        )
 
     def _ids(self):
         c = self.model.cfg

@@ -1,24 +1,56 @@
-"""What the decoder is taught must match how it is run: one BOS, the tokens, one EOS."""
+"""Batches: framing of the labels (one BOS, the tokens, one EOS) and how often each source is drawn."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from core.errors import SettingsError
 from core.vocab import BOS, EOS, PAD, Vocab
 from training.batches import TrainData
+from training.config import load_config
 from training.data.shards import Shard
 
 
-def _data(labels):
+def _data(labels, sources=None, **kwargs):
     img = np.full((32, 48), 200, np.uint8)
     shard = Shard(
         np.concatenate([img.ravel()] * len(labels)),
         np.arange(len(labels), dtype=np.int64) * img.size,
         np.array([img.shape] * len(labels), np.int32),
         list(labels),
-        ["printed"] * len(labels),
+        sources or ["printed"] * len(labels),
     )
-    return TrainData(shard, Vocab.build(labels, min_count=1), max_len=32)
+    return TrainData(shard, Vocab.build(labels, min_count=1), max_len=32, **kwargs)
+
+
+def _crohme_share_of_draws(data) -> float:
+    drawn = [i for batch in data.epoch_plan(0, 0, 10**9, 64) for i in batch]
+    return sum(data.shard.sources[i] == "crohme" for i in drawn) / len(drawn)
+
+
+@pytest.mark.parametrize("n_printed", [40, 400])
+def test_crohme_share_holds_however_many_rendered_samples_join(n_printed):
+    """A GPU run adds rendered shards every epoch: the share keeps CROHME at 30 % of the draws
+    while a fixed weight lets it shrink."""
+    sources = ["crohme"] * 20 + ["printed"] * n_printed
+    labels = ["x^{2}"] * len(sources)
+    shared = _data(labels, sources, crohme_weight=2.0, crohme_share=0.3)
+    assert abs(_crohme_share_of_draws(shared) - 0.3) < 0.03
+    fixed = _data(labels, sources, crohme_weight=2.0)
+    assert _crohme_share_of_draws(fixed) == pytest.approx(40 / (40 + n_printed))
+
+
+def test_crohme_share_with_one_kind_of_data_draws_each_sample_once():
+    data = _data(["x^{2}"] * 10, crohme_share=0.5)
+    assert data.crohme_weight == 1.0
+    assert sorted(i for b in data.epoch_plan(0, 0, 10**9, 64) for i in b) == list(range(10))
+
+
+@pytest.mark.parametrize("share", ["1", "1.5", "-0.1", "nan"])
+def test_a_crohme_share_outside_0_1_is_refused(share):
+    with pytest.raises(SettingsError, match="crohme_share"):
+        load_config(None, [f"crohme_share={share}"])
 
 
 def test_teacher_forcing_frames_each_label_with_one_bos_and_one_eos():
