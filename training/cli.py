@@ -43,6 +43,12 @@ def register(subparsers) -> None:
     build.add_argument(
         "--handwritten", type=int, default=0, help="synthetic handwritten training samples"
     )
+    build.add_argument(
+        "--handwritten-dev",
+        type=int,
+        default=0,
+        help="synthetic handwritten dev samples (formulas of the dev split, never trained on)",
+    )
     build.add_argument("--workers", type=int, default=2)
     build.add_argument(
         "--shard-size", type=int, default=1000, help="samples per shard (default %(default)s)"
@@ -138,6 +144,7 @@ def run_data_build(args) -> int:
             printed=args.printed,
             dev=args.dev,
             handwritten=args.handwritten,
+            handwritten_dev=args.handwritten_dev,
             workers=args.workers,
             shard_size=args.shard_size,
             seed=args.seed,

@@ -74,3 +74,45 @@ def test_synthetic_strokes_are_thin_like_pen_ink_not_like_a_font():
     )
     ratios = [stroke_ratio(handwritten_image(f, rng)) for f in formulas]  # one varies a lot
     assert np.median([r for r in ratios if r]) < 0.11
+
+
+def test_a_handwritten_dev_slice_is_built_and_read_as_a_dev_shard(tmp_path):
+    """`texsnap data build --handwritten-dev N`: a dev shard of pen-stroke formulas that
+    training and benchmarks/dev_slices.py evaluate on beside the printed one."""
+    from training.data.build import _jobs
+    from training.trainer import shard_files
+
+    root = str(tmp_path / "no-shared-data")
+    jobs = _jobs(tmp_path, 0, 2, 0, 10, 0, root, handwritten_dev=3)
+    assert jobs == [
+        ("printed", str(tmp_path), 0, 2, 0, "dev", root),
+        ("handwritten", str(tmp_path), 0, 3, 0, "dev", root),
+    ]
+    assert len(_jobs(tmp_path, 0, 2, 0, 10, 0, root, handwritten_dev=0)) == 1
+    path = build_shard(jobs[1])
+    assert [str(p) for p in shard_files(tmp_path, "dev")] == [path]
+    shard = read_shard(path)
+    assert len(shard) == 3 and set(shard.sources) == {"handwritten"}
+
+
+def test_data_build_cli_passes_handwritten_dev(monkeypatch, tmp_path):
+    import training.data.build as build
+    from training.cli import run_data_build
+
+    seen = {}
+    monkeypatch.setattr(build, "build_all", lambda out, **kw: seen.update(kw))
+    import argparse
+
+    args = argparse.Namespace(
+        out=str(tmp_path),
+        printed=0,
+        dev=1,
+        handwritten=0,
+        handwritten_dev=4,
+        workers=1,
+        shard_size=10,
+        seed=0,
+        data_root=None,
+    )
+    assert run_data_build(args) == 0
+    assert seen["handwritten_dev"] == 4

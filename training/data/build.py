@@ -147,20 +147,12 @@ def build_all(
     workers: int = 2,
     data_root=None,
     progress=print,
+    handwritten_dev: int = 0,
 ) -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     root = str(data_root) if data_root else None
-    jobs = [("printed", str(out), 0, dev, seed, "dev", root)]
-    jobs += _interleaved(
-        {
-            kind: [
-                (kind, str(out), i, shard_size, seed, "train", root)
-                for i in range(-(-n // shard_size))
-            ]
-            for kind, n in (("printed", printed), ("handwritten", handwritten))
-        }
-    )
+    jobs = _jobs(out, printed, dev, handwritten, shard_size, seed, root, handwritten_dev)
     with ProcessPoolExecutor(max_workers=workers) as ex:
         try:
             # CROHME is one long job: it runs beside the rendering instead of before it
@@ -173,6 +165,25 @@ def build_all(
         except BaseException:
             ex.shutdown(wait=False, cancel_futures=True)  # not the hours of queued shards
             raise
+
+
+def _jobs(out, printed, dev, handwritten, shard_size, seed, root, handwritten_dev) -> list:
+    """Dev shards first (training evaluates on them from its first step), then the training
+    shards of both kinds interleaved. A handwritten dev slice draws the dev split's formulas as
+    synthetic pen strokes: handwriting of formulas no run has trained on, which the CROHME dev
+    slice cannot offer to a model whose earlier runs saw those images (MODEL.md, run (11))."""
+    jobs = [("printed", str(out), 0, dev, seed, "dev", root)]
+    if handwritten_dev:
+        jobs.append(("handwritten", str(out), 0, handwritten_dev, seed, "dev", root))
+    return jobs + _interleaved(
+        {
+            kind: [
+                (kind, str(out), i, shard_size, seed, "train", root)
+                for i in range(-(-n // shard_size))
+            ]
+            for kind, n in (("printed", printed), ("handwritten", handwritten))
+        }
+    )
 
 
 def _interleaved(jobs_by_kind: dict[str, list]) -> list:
