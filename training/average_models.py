@@ -1,6 +1,7 @@
 """Average the weights of two models of the same architecture and vocabulary (a "model soup").
 
-    PYTHONPATH=. python -m training.average_models MODEL_A MODEL_B OUT_DIR [--weight W] [--dev-slices FILE]
+    PYTHONPATH=. python -m training.average_models MODEL_A MODEL_B OUT_DIR
+        [--weight W] [--dev-slices FILE]
 
 A continuation run often trades one skill for another (run (7) in MODEL.md read printed
 formulas better and handwriting worse than the model it started from); the plain average of

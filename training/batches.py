@@ -49,7 +49,8 @@ class TrainData:
 
         A GPU run adds rendered shards at every epoch (grow_shards) while CROHME stays the
         same, so a fixed weight let CROHME fall from 67 % of the first epoch's draws to 9.5 %
-        of the last, and the model lost handwriting (run (11) in MODEL.md). A share holds."""
+        of the last, and the model fell 17 points on the CROHME dev slice (run (11) in
+        MODEL.md). A share holds. Below 1 a sample is drawn with that probability."""
         n_crohme = sum(1 for i in self.keep if self.shard.sources[i] == "crohme")
         n_other = len(self.keep) - n_crohme
         if not n_crohme or not n_other:

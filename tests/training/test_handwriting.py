@@ -96,13 +96,13 @@ def test_a_handwritten_dev_slice_is_built_and_read_as_a_dev_shard(tmp_path):
 
 
 def test_data_build_cli_passes_handwritten_dev(monkeypatch, tmp_path):
+    import argparse
+
     import training.data.build as build
     from training.cli import run_data_build
 
     seen = {}
     monkeypatch.setattr(build, "build_all", lambda out, **kw: seen.update(kw))
-    import argparse
-
     args = argparse.Namespace(
         out=str(tmp_path),
         printed=0,
