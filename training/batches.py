@@ -51,11 +51,19 @@ class TrainData:
         same, so a fixed weight let CROHME fall from 67 % of the first epoch's draws to 9.5 %
         of the last, and the model fell 17 points on the CROHME dev slice (run (11) in
         MODEL.md). A share holds. Below 1 a sample is drawn with that probability."""
-        n_crohme = sum(1 for i in self.keep if self.shard.sources[i] == "crohme")
+        n_crohme = self.samples_per_source().get("crohme", 0)
         n_other = len(self.keep) - n_crohme
         if not n_crohme or not n_other:
             return 1.0  # one kind only: nothing to balance
         return share / (1 - share) * n_other / n_crohme
+
+    def samples_per_source(self) -> dict[str, int]:
+        """How many kept samples each source (printed, handwritten, crohme) has."""
+        counts: dict[str, int] = {}
+        for i in self.keep:
+            src = self.shard.sources[i]
+            counts[src] = counts.get(src, 0) + 1
+        return counts
 
     def epoch_plan(
         self, seed: int, epoch: int, batch_pixels: int, max_batch: int

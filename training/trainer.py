@@ -222,12 +222,8 @@ class Trainer:
 
     def _data_summary(self) -> dict:
         """Samples per source and the shard files: a model says what it learned from."""
-        counts: dict[str, int] = {}
-        for i in self.train.keep:
-            src = self.train.shard.sources[i]
-            counts[src] = counts.get(src, 0) + 1
         names = [p.name for p in self.shard_paths]
-        return {"samples_per_source": counts, "shards": names}
+        return {"samples_per_source": self.train.samples_per_source(), "shards": names}
 
     # ---- the loop ----------------------------------------------------------------------
     def batches(self):
