@@ -194,12 +194,10 @@ class Trainer:
         }
         save_checkpoint(self.out / "checkpoint", self.model, self.opt, self.ema, state)
 
-    def export(self, folder: Path, metrics: dict) -> Path:
-        """The deployable model: fp16 safetensors + config.json (EMA weights when enabled)."""
-        model = self.model
-        if self.ema is not None:
-            model = Im2Latex(self.model.cfg)
-            model.load_state_dict({**self.model.state_dict(), **self.ema})
+    def export(self, folder: Path, metrics: dict, model: Im2Latex | None = None) -> Path:
+        """The deployable model: fp16 safetensors + config.json (EMA weights when enabled).
+        ``model``: those weights, when the caller has already built them."""
+        model = self._deployable() if model is None else model
         meta = {
             "name": self.cfg.name,
             "metrics": metrics,
@@ -219,6 +217,16 @@ class Trainer:
             PreprocessConfig(),
             meta=meta,
         )
+
+    def _deployable(self) -> Im2Latex:
+        """The weights an export writes: the EMA average when enabled, else the live model.
+        Evaluation judges these same weights, so the dev-best export is chosen by its own
+        score, not by the noisier live weights'."""
+        if self.ema is None:
+            return self.model
+        model = Im2Latex(self.model.cfg).to(self.device)
+        model.load_state_dict({**self.model.state_dict(), **self.ema})
+        return model
 
     def _data_summary(self) -> dict:
         """Samples per source and the shard files: a model says what it learned from."""
@@ -403,7 +411,8 @@ class Trainer:
         if not self.dist.main or self.dev is None:
             return
         try:
-            results = evaluate_slices(self.model, self.dev, self.cfg.eval_samples, self.device)
+            model = self._deployable()
+            results = evaluate_slices(model, self.dev, self.cfg.eval_samples, self.device)
         except Exception:  # noqa: BLE001 - a broken evaluation must not end hours of training
             self.log(f"eval step {self.step} failed; training goes on:\n{traceback.format_exc()}")
             self.net.train()
@@ -430,7 +439,7 @@ class Trainer:
         )
         if score > self.best:
             self.best = score
-            self.export(self.out / "model", {"dev": results, "step": self.step})
+            self.export(self.out / "model", {"dev": results, "step": self.step}, model)
         self.net.train()
 
     def _csv(self, path: Path, row: dict) -> None:

@@ -1,0 +1,54 @@
+"""EMA of the weights: the exported model holds the averaged weights, and the dev evaluation that
+picks the export judges those same weights, so the scores saved with a model are its own."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from core.checkpoint import load_model
+from tests.training.conftest import tiny_overrides
+from training import trainer as trainer_module
+from training.config import load_config
+from training.trainer import Trainer
+
+
+def test_evaluation_and_export_use_the_ema_weights(tiny_shards, tmp_path, monkeypatch):
+    cfg = load_config(
+        None, tiny_overrides(tiny_shards, tmp_path, "steps=12", "eval_every=12", "ema=0.9")
+    )
+    trainer = Trainer(cfg, device="cpu", log=lambda *_: None)
+    judged = []
+    real = trainer_module.evaluate_slices
+
+    def spy(model, *args, **kwargs):
+        judged.append({k: v.clone() for k, v in model.state_dict().items()})
+        return real(model, *args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "evaluate_slices", spy)
+    model_dir = trainer.run()
+
+    assert len(judged) == 1
+    name = next(k for k in trainer.ema if k.endswith("weight"))
+    live = trainer.model.state_dict()[name]
+    assert not torch.equal(trainer.ema[name], live)  # 12 steps at 0.9: the two have parted
+    assert torch.equal(judged[0][name], trainer.ema[name])
+    exported = load_model(model_dir, torch.device("cpu")).model.state_dict()[name]
+    assert torch.allclose(exported.float(), trainer.ema[name], atol=1e-2, rtol=1e-2)  # fp16
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["metrics"]["step"] == 12
+
+
+def test_without_ema_the_live_weights_are_judged(tiny_shards, tmp_path, monkeypatch):
+    cfg = load_config(None, tiny_overrides(tiny_shards, tmp_path, "steps=4", "eval_every=4"))
+    trainer = Trainer(cfg, device="cpu", log=lambda *_: None)
+    judged = []
+    real = trainer_module.evaluate_slices
+    monkeypatch.setattr(
+        trainer_module,
+        "evaluate_slices",
+        lambda model, *a, **k: judged.append(model) or real(model, *a, **k),
+    )
+    trainer.run()
+    assert judged == [trainer.model]
