@@ -1,13 +1,15 @@
 """Turn a run's last checkpoint weights into a model folder.
 
-    PYTHONPATH=. python -m training.export_weights CHECKPOINT_WEIGHTS MODEL_DIR OUT_DIR [--eval-csv F]
+    PYTHONPATH=. python -m training.export_weights CHECKPOINT_WEIGHTS MODEL_DIR OUT_DIR \
+        [--eval-csv F] [--ema CHECKPOINT/optim.safetensors]
 
 A run exports its best model on the dev slices (``model/``); a GPU lender returns a few files,
 so ``training/train_gpu.sh`` also hands back the last weights (``checkpoint-model.safetensors``,
 fp32, no config). This writes them as a model (fp16 + config.json) with the architecture,
 vocabulary and preprocessing of MODEL_DIR, the run's exported model, so a next run can start
 from them (``init_model``). With ``--eval-csv`` the dev metrics of the last evaluation go
-into the config.
+into the config. With ``--ema`` the run's average of the weights (kept beside the optimizer
+state when the run used ``ema``) replaces the last weights, as the run's own exports do.
 """
 
 from __future__ import annotations
@@ -27,10 +29,19 @@ from core.preprocess import PreprocessConfig
 from core.vocab import Vocab
 
 
-def export_weights(weights: Path, model_dir: Path, out: Path, eval_csv: Path | None = None) -> Path:
+def export_weights(
+    weights: Path,
+    model_dir: Path,
+    out: Path,
+    eval_csv: Path | None = None,
+    ema: Path | None = None,
+) -> Path:
     metrics = _last_eval(eval_csv) if eval_csv else None
     training = {"steps": metrics["step"]} if metrics else None
-    return export_state(read_weights(weights), model_dir, out, str(weights), metrics, training)
+    state = read_weights(weights)
+    if ema is not None:
+        state = {**state, **read_ema(ema)}
+    return export_state(state, model_dir, out, str(weights), metrics, training)
 
 
 def export_state(
@@ -70,6 +81,14 @@ def read_weights(path: Path) -> dict:
         raise ModelError(f"Cannot read the weights {path} ({exc}).") from None
 
 
+def read_ema(path: Path) -> dict:
+    """The ``ema.*`` tensors of a checkpoint's optim.safetensors, by parameter name."""
+    averaged = {k[4:]: v for k, v in read_weights(path).items() if k.startswith("ema.")}
+    if not averaged:
+        raise ModelError(f"{path} holds no average of the weights (the run did not use ema).")
+    return averaged
+
+
 def _last_eval(path: Path) -> dict:
     """{"dev": {source: {metric: value}}, "step": N} from the last row of a run's eval.csv."""
     with Path(path).open(encoding="utf-8") as f:
@@ -91,9 +110,10 @@ def main(argv=None) -> int:
     p.add_argument("model_dir", type=Path)
     p.add_argument("out", type=Path)
     p.add_argument("--eval-csv", type=Path)
+    p.add_argument("--ema", type=Path, help="the checkpoint's optim.safetensors")
     args = p.parse_args(argv)
     try:
-        print(export_weights(args.weights, args.model_dir, args.out, args.eval_csv))
+        print(export_weights(args.weights, args.model_dir, args.out, args.eval_csv, args.ema))
     except ModelError as exc:
         print(f"export_weights: {exc}", file=sys.stderr)
         return 2

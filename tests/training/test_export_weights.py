@@ -51,3 +51,27 @@ def test_weights_of_another_model_are_a_clear_error(random_model_dir, tmp_path, 
     assert main([str(broken), str(random_model_dir), str(tmp_path / "out")]) == 2
     assert "Cannot read the weights" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_runs_average_of_the_weights_replaces_the_last(
+    random_model_dir, last_weights, tmp_path
+):
+    path, state = last_weights
+    averaged = {k: v - 0.02 for k, v in state.items() if v.is_floating_point()}
+    optim = tmp_path / "optim.safetensors"
+    save_file({"step.0": torch.zeros(1), **{f"ema.{k}": v for k, v in averaged.items()}}, optim)
+    loaded = load_model(export_weights(path, random_model_dir, tmp_path / "out", ema=optim))
+    for k, v in averaged.items():
+        assert torch.allclose(loaded.model.state_dict()[k].float(), v.half().float())
+
+
+def test_a_checkpoint_without_an_average_is_a_clear_error(
+    random_model_dir, last_weights, tmp_path, capsys
+):
+    path, _ = last_weights
+    optim = tmp_path / "optim.safetensors"
+    save_file({"step.0": torch.zeros(1)}, optim)
+    args = [str(path), str(random_model_dir), str(tmp_path / "out"), "--ema", str(optim)]
+    assert main(args) == 2
+    assert "did not use ema" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
