@@ -363,7 +363,17 @@ class Trainer:
                 self.tb.close()
         if self.dist.main:
             plot_run(self.out)
+        self._leave_process_group()
         return self.out / "model" if self.dist.main else None
+
+    def _leave_process_group(self) -> None:
+        """Ranks leave together. A rank that exited while rank 0 still evaluated and exported
+        sometimes aborted at exit ("terminate called without an active exception": gloo's
+        threads torn down while the other rank still held the connection), and torchrun then
+        failed the whole run."""
+        if self.dist.world > 1 and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
 
     def _agreed(self, seconds: float) -> float:
         """Under DDP every rank uses rank 0's clock: the same learning rate (replicas stay
