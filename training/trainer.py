@@ -368,9 +368,8 @@ class Trainer:
 
     def _leave_process_group(self) -> None:
         """Ranks leave together. A rank that exited while rank 0 still evaluated and exported
-        sometimes aborted at exit ("terminate called without an active exception": gloo's
-        threads torn down while the other rank still held the connection), and torchrun then
-        failed the whole run."""
+        sometimes aborted at exit (SIGABRT, "terminate called without an active exception"),
+        and torchrun then failed the whole run; with the barrier it has not happened since."""
         if self.dist.world > 1 and dist.is_initialized():
             dist.barrier()
             dist.destroy_process_group()
