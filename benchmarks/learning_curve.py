@@ -70,7 +70,8 @@ def plot(rows: list[dict], out: Path) -> Path:
     )
     for key, label, color in series:
         pts = [(r["images"], r[key], r["shipped"]) for r in rows if r[key] is not None]
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], "-", color=color, label=label)
+        line = [p for p in pts if p[2]]  # runs not shipped branch off; they are points only
+        ax.plot([p[0] for p in line], [p[1] for p in line], "-", color=color, label=label)
         ax.scatter(
             [p[0] for p in pts],
             [p[1] for p in pts],
