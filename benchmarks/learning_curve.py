@@ -22,7 +22,7 @@ COLUMNS = ("run", "images", "shipped", "im2latex_exact", "im2latex_bleu4", "croh
 
 def read_lineage(path: Path) -> list[dict]:
     """Rows of the lineage file; a missing column or a malformed number is a ValueError that
-    names the line."""
+    names the row."""
     with open(path, newline="") as f:
         lines = [line for line in f if line.strip() and not line.startswith("#")]
     reader = csv.DictReader(lines)
@@ -30,7 +30,7 @@ def read_lineage(path: Path) -> list[dict]:
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
     rows = []
-    for n, row in enumerate(reader, start=2):
+    for n, row in enumerate(reader, start=1):
         try:
             rows.append(
                 {
@@ -41,19 +41,27 @@ def read_lineage(path: Path) -> list[dict]:
                 }
             )
         except (TypeError, ValueError) as e:
-            raise ValueError(f"{path}, data row {n - 1}: {e}") from None
+            raise ValueError(f"{path}, data row {n}: {e}") from None
     return sorted(rows, key=lambda r: r["images"])
 
 
 def bleu_per_doubling(rows: list[dict]) -> float:
     """Least-squares slope of im2latex BLEU-4 against log2(images), bundled runs only."""
-    pts = [(math.log2(r["images"]), r["im2latex_bleu4"]) for r in rows if r["shipped"]]
-    pts = [(x, y) for x, y in pts if y is not None]
-    if len(pts) < 2:
-        raise ValueError("need at least two bundled runs with an im2latex score")
+    pts = [(math.log2(r["images"]), r["im2latex_bleu4"]) for r in _scored(rows)]
     mx = sum(x for x, _ in pts) / len(pts)
     my = sum(y for _, y in pts) / len(pts)
-    return sum((x - mx) * (y - my) for x, y in pts) / sum((x - mx) ** 2 for x, _ in pts)
+    spread = sum((x - mx) ** 2 for x, _ in pts)
+    if len(pts) < 2 or spread == 0:
+        raise ValueError("need at least two bundled runs with an im2latex score")
+    return sum((x - mx) * (y - my) for x, y in pts) / spread
+
+
+def _scored(rows: list[dict]) -> list[dict]:
+    """Bundled runs with an im2latex BLEU-4 (at least one, else a ValueError)."""
+    scored = [r for r in rows if r["shipped"] and r["im2latex_bleu4"] is not None]
+    if not scored:
+        raise ValueError("need at least two bundled runs with an im2latex score")
+    return scored
 
 
 def plot(rows: list[dict], out: Path) -> Path:
@@ -107,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}")
         return 2
     print(f"wrote {plot(rows, args.out)}")
-    last = max((r for r in rows if r["shipped"]), key=lambda r: r["images"])
+    last = max(_scored(rows), key=lambda r: r["images"])
     need = last["images"] * 2 ** ((BLEU_BAR - last["im2latex_bleu4"]) / slope)
     print(f"im2latex BLEU-4 gained per doubling of images (bundled runs): {slope:+.3f}")
     print(

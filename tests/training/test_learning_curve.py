@@ -39,6 +39,9 @@ def test_slope_uses_bundled_runs_only(tmp_path):
         ("run,images\na,1\n", "missing column"),
         (HEADER + "a,many,1,0,0.1,,\n", "data row 1"),
         (HEADER + "a,1000,1,0,0.1,,\n", "at least two"),
+        (HEADER + "a,1000,1,0,0.1,,\nb,1000,1,0,0.2,,\n", "at least two"),
+        (HEADER + "a,1000,0,0,0.1,,\n", "at least two"),
+        (HEADER + "a,1000,1,0,0.1,,,extra\n", "data row 1"),
     ],
 )
 def test_broken_lineage_file_is_a_clear_error(tmp_path, capsys, text, message):
