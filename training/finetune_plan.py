@@ -40,8 +40,7 @@ PRESETS = {
     # ~8 passes over 200 corrections; about 4 minutes in all on 2 laptop cores. lr 5e-5, not
     # 1e-4: inside the adaptation benchmark's own 200 corrections (--inside, 2 inner splits) it
     # gained as much or more on unseen handwriting and lost fewer printed formulas, on the
-    # bundled base and on a base that reads printed formulas better (README, "Is the quick
-    # recipe the right one?")
+    # bundled base and on a base that reads printed formulas better (README, "A lower rate")
     "quick": Preset(
         "quick", steps=200, lr=5e-5, warmup=10, batch_pixels=150_000, max_batch=16, evals=4
     ),
