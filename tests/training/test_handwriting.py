@@ -116,3 +116,49 @@ def test_data_build_cli_passes_handwritten_dev(monkeypatch, tmp_path):
     )
     assert run_data_build(args) == 0
     assert seen["handwritten_dev"] == 4
+
+
+def test_each_glyph_gets_a_shape_of_its_own_but_stays_one_mark():
+    """A hand never repeats a font's letter shapes: every glyph is turned, widened or
+    narrowed, slanted and bent on its own, the same way for the same seed."""
+    from core.render import render_coverage
+    from training.data.handwriting import reshape_glyph
+
+    ink = render_coverage("k", fontset="dejavusans", dpi=300, fontsize=20).astype(np.float32) / 255
+    rows, cols = np.nonzero(ink > 0.05)
+    glyph = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    a, b = reshape_glyph(glyph, random.Random(1)), reshape_glyph(glyph, random.Random(1))
+    c = reshape_glyph(glyph, random.Random(2))
+    assert np.array_equal(a, b)
+    assert a.shape != c.shape or not np.allclose(a, c)
+    assert a.shape != glyph.shape or not np.allclose(a, glyph)
+    from scipy import ndimage
+
+    for shaped in (a, c):  # bent, not broken: still one stroke of about the same size
+        assert ndimage.label(shaped > 0.3)[1] == 1
+        assert 0.7 < shaped.shape[0] / glyph.shape[0] < 1.4
+
+
+def test_bars_stay_level_and_dots_stay_dots():
+    """A fraction bar tilted like a letter would touch the numerator; a dot has no shape."""
+    from training.data.handwriting import reshape_glyph
+
+    bar = np.ones((3, 60), np.float32)
+    for seed in range(10):
+        out = reshape_glyph(bar, random.Random(seed))
+        assert out.shape[0] <= 3 + 6 and out.shape[1] >= 50
+    dot = np.ones((4, 4), np.float32)
+    assert np.array_equal(reshape_glyph(dot, random.Random(0)), dot)
+
+
+def test_the_handwritten_dev_slice_keeps_its_first_glyph_shapes(tmp_path):
+    """Dev shards are drawn without per-glyph reshaping, as they were when the scores in
+    docs/model/selection-rules.md were measured; training shards reshape."""
+    root = str(tmp_path / "no-shared-data")
+    path = build_shard(("handwritten", str(tmp_path), 0, 2, 0, "dev", root))
+    rng, cfg = random.Random("handwritten/dev/0/0"), PreprocessConfig()
+    expected = [handwritten_sample((), rng, cfg, reshape=False) for _ in range(2)]
+    shard = read_shard(path)
+    for i, (ink, latex) in enumerate(expected):
+        assert shard.labels[i] == latex
+        assert np.array_equal(shard.image(i), np.clip(ink * 255, 0, 255).astype(np.uint8))

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import random
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -47,9 +48,11 @@ def printed_sample(formula_pool: tuple[str, ...], rng: random.Random, cfg: Prepr
     return _sample(formula_pool, rng, cfg, _draw_printed)
 
 
-def handwritten_sample(formula_pool: tuple[str, ...], rng: random.Random, cfg: PreprocessConfig):
+def handwritten_sample(
+    formula_pool: tuple[str, ...], rng: random.Random, cfg: PreprocessConfig, reshape: bool = True
+):
     """(ink map, label) for one synthetic handwritten formula, or None."""
-    return _sample(formula_pool, rng, cfg, handwritten_image)
+    return _sample(formula_pool, rng, cfg, partial(handwritten_image, reshape=reshape))
 
 
 def _draw_printed(latex: str, rng: random.Random) -> Image.Image:
@@ -90,9 +93,14 @@ def build_shard(args) -> str:
     pool = load_formulas(data_root, split=split)
     rng = random.Random(f"{kind}/{split}/{seed}/{index}")
     cfg = PreprocessConfig()
+    sampler = SAMPLERS[kind]
+    if kind == "handwritten" and split == "dev":
+        # the dev slice keeps the glyph shapes it was first drawn with, so that its scores
+        # compare across sessions (docs/model/selection-rules.md judges by them)
+        sampler = partial(handwritten_sample, reshape=False)
     images, labels = [], []
     while len(images) < size:
-        s = SAMPLERS[kind](pool, rng, cfg)
+        s = sampler(pool, rng, cfg)
         if s:
             images.append(s[0])
             labels.append(s[1])
