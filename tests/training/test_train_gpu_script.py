@@ -1,0 +1,61 @@
+"""training/train_gpu.sh, the command a lent GPU machine runs: a broken script there costs a
+whole session's device time, so it runs here first, on the CPU, with tiny shards and model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.training.conftest import TINY_MODEL, make_shards
+from training.data.shards import read_shard, write_shard
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _data_root(tmp_path: Path) -> Path:
+    """DATA_ROOT as the device gets it: no corpora, the dev and train shards carried."""
+    shards = make_shards(tmp_path / "data" / "shards")
+    printed = read_shard(shards / "printed-dev-0-0000.npz")
+    images = [printed.image(i) for i in range(len(printed.labels))]
+    write_shard(shards / "crohme-dev.npz", images, printed.labels, ["crohme"] * len(images))
+    return tmp_path / "data"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_gpu_script_trains_exports_and_collects_everything_in_out(tmp_path):
+    out, shards = tmp_path / "out", tmp_path / "shards"
+    env = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        PYTHONPATH=str(ROOT),
+        SHARDS=str(shards),
+        RUN=str(tmp_path / "run"),
+        FIRST_SHARDS="1",
+        LOADER_WORKERS="0",
+        RENDER_WORKERS="1",
+    )
+    tiny = ["vocab_min_count=1", "max_batch=4", "warmup=2", "eval_samples=4", "threads=1"]
+    sets = [a for kv in (*tiny, *TINY_MODEL) for a in ("--set", kv)]
+    cmd = ["bash", "training/train_gpu.sh", str(out), str(_data_root(tmp_path)), "3", *sets]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    log = (out / "train.log").read_text() if (out / "train.log").exists() else done.stdout
+    assert done.returncode == 0, log + done.stderr
+    assert "training exit 0" in log
+    for name in ("metrics.csv", "eval.csv", "data.log", "model/config.json"):
+        assert (out / name).is_file(), name
+    assert (out / "model" / "model.safetensors").stat().st_size > 0
+    # the carried shards were used as they are, and the renderer beside the run was stopped
+    assert np.array_equal(
+        read_shard(shards / "crohme-dev.npz").image(0),
+        read_shard(tmp_path / "data" / "shards" / "crohme-dev.npz").image(0),
+    )
+    time.sleep(0.5)
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert f"--out {shards}" not in ps
