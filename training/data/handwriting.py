@@ -68,8 +68,9 @@ def wobble_glyphs(
 def reshape_glyph(glyph: np.ndarray, rng: random.Random) -> np.ndarray:
     """One glyph drawn as a hand would, not as the font does: turned a few degrees, wider or
     narrower, slanted on its own, and bent by an elastic warp on the glyph's own scale (the
-    formula-wide warp of ``slant_and_warp`` is too smooth to change a letter's shape). Real
-    CROHME letters vary this much between writers and within one formula; a font's never do.
+    formula-wide warp of ``slant_and_warp`` is too smooth to change a letter's shape). People's
+    letters vary between writers and within one formula (CROHME's more than this); a font's
+    never do.
     Long thin marks (fraction bars, minus signs, overlines) only bend and tilt a little."""
     h, w = glyph.shape
     if max(h, w) < 6:
