@@ -502,8 +502,11 @@ def split_plan(plan: list, rank: int, world: int) -> list:
     return plan[:n][rank::world]
 
 
-def evaluate_slices(model: Im2Latex, dev: TrainData, limit: int, device, batch: int = 16) -> dict:
-    """Greedy exact match / BLEU on the first ``limit`` dev samples of each source."""
+def evaluate_slices(
+    model: Im2Latex, dev: TrainData, limit: int, device, batch: int = 16, on_sample=None
+) -> dict:
+    """Greedy exact match / BLEU on the first ``limit`` dev samples of each source.
+    ``on_sample(source, index, exact)``, if given, hears how each sample was read."""
     model.eval()
     by_source: dict[str, list[int]] = {}
     for i in dev.keep:
@@ -518,7 +521,10 @@ def evaluate_slices(model: Im2Latex, dev: TrainData, limit: int, device, batch: 
             images, sizes, _, _ = dev.collate(chunk, None, c.pad_id, c.bos_id, c.eos_id)
             hyps = greedy(model, images.to(device), sizes.to(device))
             for i, h in zip(chunk, hyps, strict=True):
+                exact = scores.exact
                 scores.add(dev.vocab.decode(h.ids), dev.shard.labels[i])
+                if on_sample:
+                    on_sample(source, i, scores.exact > exact)
         out[source] = scores.summary()
     return out
 
