@@ -55,6 +55,9 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, help="override the preset's steps (experiments)")
     p.add_argument("--lr", type=float, help="override the preset's peak learning rate")
     p.add_argument(
+        "--replay", type=float, help="override the preset's replay samples per correction"
+    )
+    p.add_argument(
         "--inside",
         action="store_true",
         help=f"recipe study: use only the experiment's {USER_SIZE} corrections (seed 0)",
@@ -188,7 +191,9 @@ def main(argv=None) -> int:
                 loss = f" loss {p.loss:.3f}" if p.loss is not None else ""
                 print(f"[{p.elapsed:6.0f}s] {p.message}{loss}{held}", file=sys.stderr, flush=True)
 
-        options = Options(args.preset, "cpu", args.seed, steps=args.steps, lr=args.lr)
+        options = Options(
+            args.preset, "cpu", args.seed, steps=args.steps, lr=args.lr, replay_ratio=args.replay
+        )
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"scoring the other {len(others)} images…", file=sys.stderr, flush=True)
@@ -206,6 +211,7 @@ def main(argv=None) -> int:
         "replay": report.replay_samples,
         "steps": report.steps,
         "lr": options.resolved().lr,
+        "replay_ratio": options.resolved().replay_ratio,
         "finetune_seconds": round(wall, 1),
         # CPU time of both threads: on a machine shared with other work, wall time includes
         # waiting for a core; cpu / threads is what an otherwise idle machine would take

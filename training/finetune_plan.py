@@ -69,6 +69,7 @@ class Options:
     regression_size: int = REGRESSION_SIZE
     steps: int | None = None  # overrides the preset (tests, experiments)
     lr: float | None = None  # overrides the preset (experiments)
+    replay_ratio: float | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -78,6 +79,8 @@ class Options:
             p = Preset(**{**asdict(p), "steps": max(1, int(self.steps))})
         if self.lr is not None:
             p = Preset(**{**asdict(p), "lr": float(self.lr)})
+        if self.replay_ratio is not None:
+            p = Preset(**{**asdict(p), "replay_ratio": max(0.0, float(self.replay_ratio))})
         return p
 
 

@@ -271,3 +271,14 @@ def test_cli_finetune_child_process_error_is_exit_2(
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     assert main(["finetune", str(bad), "--device", "cpu", "--child-process"]) == 2
     assert "texsnap finetune:" in capsys.readouterr().err
+
+
+def test_experiment_overrides_change_only_what_they_name():
+    from training.finetune_plan import PRESETS
+
+    quick = PRESETS["quick"]
+    p = Options(steps=7, lr=2e-5, replay_ratio=0.5).resolved()
+    assert (p.steps, p.lr, p.replay_ratio) == (7, 2e-5, 0.5)
+    assert (p.warmup, p.batch_pixels, p.max_replay) == (quick.warmup, quick.batch_pixels, 400)
+    assert Options().resolved() == quick
+    assert Options(replay_ratio=-1).resolved().replay_ratio == 0.0
