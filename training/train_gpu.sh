@@ -28,7 +28,8 @@ mkdir -p "$out" "$shards"
 cp -n "$data"/shards/*.npz "$shards"/ 2>/dev/null
 
 collect() {  # 7 files: the lender returns 8 at most (in name order), one is left to the caller
-    pkill -TERM -P "$build" 2>/dev/null; kill "$build" 2>/dev/null
+    # the renderer and its worker processes: its own process group (no pkill on a bare machine)
+    kill -TERM -- -"$build" 2>/dev/null || kill "$build" 2>/dev/null
     cp "$run"/metrics.csv "$run"/eval.csv "$out"/ 2>/dev/null
     cat "$run"/profile.txt >> "$out/train.log" 2>/dev/null  # --set profile_steps=N
     # the best model on the dev slices, and the last weights (python -m training.export_weights
@@ -41,9 +42,11 @@ trap collect EXIT
 
 # rendering is niced: the loaders feeding the GPU come first
 seed=${BUILD_SEED:-0}  # another seed renders other formulas (a run continuing an earlier one)
+set -m  # job control: the renderer gets a process group of its own, which collect() stops whole
 nice -n 19 $py main.py data build --out "$shards" --data-root "$data" --printed 400000 \
     --handwritten 80000 --shard-size 250 --workers "$renderers" --seed "$seed" > "$build_log" 2>&1 &
 build=$!
+set +m
 # the first epoch needs the dev slices, CROHME and a few rendered shards (carried ones count:
 # with them the GPU starts at once)
 until [ -f "$shards/crohme-dev.npz" ] && ls "$shards"/printed-dev-*.npz > /dev/null 2>&1 &&
