@@ -5,7 +5,7 @@ model. The GUI imports this on its own thread, so it must stay light.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from core.errors import DatasetError
 
@@ -74,14 +74,14 @@ class Options:
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
             raise DatasetError(f"Unknown preset {self.preset!r}: choose {' or '.join(PRESETS)}.")
-        p = PRESETS[self.preset]
+        changes: dict = {}
         if self.steps is not None:
-            p = Preset(**{**asdict(p), "steps": max(1, int(self.steps))})
+            changes["steps"] = max(1, int(self.steps))
         if self.lr is not None:
-            p = Preset(**{**asdict(p), "lr": float(self.lr)})
+            changes["lr"] = float(self.lr)
         if self.replay_ratio is not None:
-            p = Preset(**{**asdict(p), "replay_ratio": max(0.0, float(self.replay_ratio))})
-        return p
+            changes["replay_ratio"] = max(0.0, float(self.replay_ratio))
+        return replace(PRESETS[self.preset], **changes)
 
 
 @dataclass
