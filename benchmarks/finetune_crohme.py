@@ -58,6 +58,9 @@ def parse_args(argv=None):
         "--replay", type=float, help="override the preset's replay samples per correction"
     )
     p.add_argument(
+        "--distort", type=float, help="override how strongly corrections are bent (0: not)"
+    )
+    p.add_argument(
         "--inside",
         action="store_true",
         help=f"recipe study: use only the experiment's {USER_SIZE} corrections (seed 0)",
@@ -192,7 +195,13 @@ def main(argv=None) -> int:
                 print(f"[{p.elapsed:6.0f}s] {p.message}{loss}{held}", file=sys.stderr, flush=True)
 
         options = Options(
-            args.preset, "cpu", args.seed, steps=args.steps, lr=args.lr, replay_ratio=args.replay
+            args.preset,
+            "cpu",
+            args.seed,
+            steps=args.steps,
+            lr=args.lr,
+            replay_ratio=args.replay,
+            distort=args.distort,
         )
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -212,6 +221,7 @@ def main(argv=None) -> int:
         "steps": report.steps,
         "lr": options.resolved().lr,
         "replay_ratio": options.resolved().replay_ratio,
+        "distort": options.resolved().distort,
         "finetune_seconds": round(wall, 1),
         # CPU time of both threads: on a machine shared with other work, wall time includes
         # waiting for a core; cpu / threads is what an otherwise idle machine would take

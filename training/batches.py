@@ -43,6 +43,8 @@ class TrainData:
         self.keep = keep
         self.crohme_weight = self._weight_for_share(crohme_share) if crohme_share else crohme_weight
         self.cfg = PreprocessConfig()
+        # per source: how strongly to bend its images (distort_ink); fine-tuning sets "user"
+        self.distort: dict[str, float] = {}
 
     def _weight_for_share(self, share: float) -> float:
         """How often to draw a CROHME sample for CROHME to make ``share`` of an epoch's draws.
@@ -122,8 +124,10 @@ class TrainData:
                 arrays.append(ink.astype(np.float32) / 255.0)
             else:
                 rng = random.Random(f"{rng_key}/{pos}")
-                strength = 1.0 if self.shard.sources[i] == "crohme" else 0.6
-                arrays.append(jitter_ink(ink, rng, self.cfg, strength))
+                source = self.shard.sources[i]
+                strength = 1.0 if source == "crohme" else 0.6
+                bend = self.distort.get(source, 0.0)
+                arrays.append(jitter_ink(ink, rng, self.cfg, strength, bend))
         images, sizes = batch_images(arrays, "cpu")
         if self.bucket:
             h, w = images.shape[-2:]

@@ -158,6 +158,7 @@ class _Run:
         for name, (images, labels) in parts.items():
             write_shard(tmp / f"{name}.npz", images, labels, ["user"] * len(labels))
         train = TrainData(read_shards([tmp / "user-train.npz", replay]), vocab, max_len)
+        train.distort = {"user": self.preset.distort}
         held = TrainData(read_shards([tmp / "user-heldout.npz", regression]), vocab, max_len)
         n_replay = sum(s == "printed" for s in train.shard.sources)
         self.regression_key = regression.name

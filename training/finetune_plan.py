@@ -30,6 +30,7 @@ class Preset:
     label_smoothing: float = 0.1
     weight_decay: float = 0.01
     clip: float = 1.0
+    distort: float = 0.0  # how strongly to bend the corrections' images (distort_ink)
 
     @property
     def label(self) -> str:
@@ -70,6 +71,7 @@ class Options:
     steps: int | None = None  # overrides the preset (tests, experiments)
     lr: float | None = None  # overrides the preset (experiments)
     replay_ratio: float | None = None  # overrides the preset (experiments)
+    distort: float | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -81,6 +83,8 @@ class Options:
             changes["lr"] = float(self.lr)
         if self.replay_ratio is not None:
             changes["replay_ratio"] = max(0.0, float(self.replay_ratio))
+        if self.distort is not None:
+            changes["distort"] = max(0.0, float(self.distort))
         return replace(PRESETS[self.preset], **changes)
 
 

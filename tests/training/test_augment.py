@@ -6,7 +6,7 @@ from PIL import Image
 
 from core.preprocess import PreprocessConfig, preprocess
 from core.render import render_png
-from training.data.augment import _few_grey_levels, jitter_ink, screenshot_like
+from training.data.augment import _few_grey_levels, distort_ink, jitter_ink, screenshot_like
 
 
 def _render() -> Image.Image:
@@ -35,3 +35,52 @@ def test_jittered_ink_stays_a_padded_map():
         out = jitter_ink(ink, random.Random(seed), cfg)
         assert out.dtype == np.float32 and out.max() > 0.5
         assert out.shape[0] % cfg.multiple == 0 and out.shape[1] % cfg.multiple == 0
+
+
+def _handwritten_like() -> np.ndarray:
+    """A preprocessed-looking ink map: two strokes on a padded canvas."""
+    ink = np.zeros((48, 96), np.float32)
+    ink[10:38, 20:23] = 1.0  # a vertical bar
+    ink[22:25, 40:80] = 1.0  # a horizontal bar
+    return ink
+
+
+def test_distorted_ink_keeps_all_of_the_formula_and_is_deterministic_per_seed():
+    ink = _handwritten_like()
+    for seed in range(20):
+        out = distort_ink(ink, random.Random(seed), 1.0)
+        assert out.dtype == np.float32 and 0.0 <= out.min() and out.max() <= 1.0
+        # nothing falls off the canvas: the ink's total stays about the same (the stretch
+        # changes it by at most 12 % per axis), and no ink touches the border
+        assert 0.7 < out.sum() / ink.sum() < 1.4
+        assert out[0].max() == out[-1].max() == out[:, 0].max() == out[:, -1].max() == 0.0
+        again = distort_ink(ink, random.Random(seed), 1.0)
+        assert np.array_equal(out, again)
+    assert not np.array_equal(
+        distort_ink(ink, random.Random(1), 1.0), distort_ink(ink, random.Random(2), 1.0)
+    )
+
+
+def test_distortion_of_nothing_is_the_image_itself():
+    ink = _handwritten_like()
+    out = distort_ink(ink, random.Random(0), 0.0)
+    h, w = ink.shape
+    top, left = (out.shape[0] - h) // 2, (out.shape[1] - w) // 2
+    assert np.allclose(out[top : top + h, left : left + w], ink, atol=1e-5)
+
+
+def test_distortion_survives_blank_and_one_pixel_images():
+    for ink in (np.zeros((16, 16), np.float32), np.ones((1, 1), np.float32)):
+        out = distort_ink(ink, random.Random(0), 1.0)
+        assert out.ndim == 2 and np.isfinite(out).all()
+        cfg = PreprocessConfig()
+        assert jitter_ink(ink, random.Random(0), cfg, 1.0, 1.0).ndim == 2
+
+
+def test_jitter_without_distortion_draws_what_it_always_drew():
+    """Base training runs resume bit-for-bit: distort=0 must not consume random numbers."""
+    cfg = PreprocessConfig()
+    ink = preprocess(_render(), cfg)
+    for seed in range(10):
+        old = jitter_ink(ink, random.Random(seed), cfg, 0.6)
+        assert np.array_equal(old, jitter_ink(ink, random.Random(seed), cfg, 0.6, 0.0))

@@ -64,3 +64,24 @@ def test_teacher_forcing_frames_each_label_with_one_bos_and_one_eos():
         assert targets[k, :n].tolist() == tokens
         assert targets[k, n] == EOS
         assert set(targets[k, n + 1 :].tolist()) <= {PAD}
+
+
+def test_distortion_bends_only_the_sources_it_names():
+    img = np.zeros((32, 48), np.uint8)
+    img[8:24, 10:38] = 255
+    labels, sources = ["x", "y"], ["user", "printed"]
+    shard = Shard(
+        np.concatenate([img.ravel()] * 2),
+        np.arange(2, dtype=np.int64) * img.size,
+        np.array([img.shape] * 2, np.int32),
+        labels,
+        sources,
+    )
+    plain = TrainData(shard, Vocab.build(labels, min_count=1), max_len=32)
+    bent = TrainData(shard, Vocab.build(labels, min_count=1), max_len=32)
+    bent.distort = {"user": 1.0}
+    for key in ("k0", "k1", "k2"):
+        a = [plain.collate([i], key, PAD, BOS, EOS)[0] for i in (0, 1)]
+        b = [bent.collate([i], key, PAD, BOS, EOS)[0] for i in (0, 1)]
+        assert not (a[0].shape == b[0].shape and bool((a[0] == b[0]).all()))  # user: bent
+        assert a[1].shape == b[1].shape and bool((a[1] == b[1]).all())  # printed: as before

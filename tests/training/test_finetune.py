@@ -282,3 +282,5 @@ def test_experiment_overrides_change_only_what_they_name():
     assert (p.warmup, p.batch_pixels, p.max_replay) == (quick.warmup, quick.batch_pixels, 400)
     assert Options().resolved() == quick
     assert Options(replay_ratio=-1).resolved().replay_ratio == 0.0
+    assert Options(distort=0.5).resolved().distort == 0.5
+    assert Options(distort=-1).resolved().distort == 0.0

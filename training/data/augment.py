@@ -7,15 +7,18 @@ Two stages, both seeded so a run is reproducible:
   preprocessor then has to undo all of it, exactly as it will for a user's snip, so training
   data = inference input.
 * :func:`jitter_ink` works on preprocessed ink maps at training time (cheap): glyph-size jitter,
-  stroke thickening/thinning, small shifts.
+  stroke thickening/thinning, small shifts; and, where asked, :func:`distort_ink` bends the
+  whole image as another hand might write it (turn, slant, stretch, elastic wobble).
 """
 
 from __future__ import annotations
 
 import io
+import math
 import random
 
 import numpy as np
+import torch
 from PIL import Image, ImageDraw, ImageFilter
 
 from core.preprocess import PreprocessConfig
@@ -94,9 +97,17 @@ def _edge_clutter(img: Image.Image, colour: tuple, rng: random.Random) -> None:
 
 
 def jitter_ink(
-    ink: np.ndarray, rng: random.Random, cfg: PreprocessConfig, strength: float = 1.0
+    ink: np.ndarray,
+    rng: random.Random,
+    cfg: PreprocessConfig,
+    strength: float = 1.0,
+    distort: float = 0.0,
 ) -> np.ndarray:
-    """Training-time variation of a preprocessed ink map (uint8 or float, 0 = background)."""
+    """Training-time variation of a preprocessed ink map (uint8 or float, 0 = background).
+    ``distort`` > 0 first bends the whole image (:func:`distort_ink`); at 0 no random number
+    is drawn for it, so runs without it see exactly the batches they always saw."""
+    if distort > 0:
+        ink = distort_ink(_as_float(ink), rng, distort)
     if ink.dtype != np.uint8:
         ink = np.clip(ink * 255.0, 0, 255).astype(np.uint8)
     img = Image.fromarray(ink, mode="L")
@@ -111,6 +122,57 @@ def jitter_ink(
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.7)))
     out = np.asarray(img, np.float32) / 255.0
     return _fit(out, cfg)
+
+
+def _as_float(ink: np.ndarray) -> np.ndarray:
+    return ink.astype(np.float32) / 255.0 if ink.dtype == np.uint8 else ink.astype(np.float32)
+
+
+def distort_ink(ink: np.ndarray, rng: random.Random, amount: float = 1.0) -> np.ndarray:
+    """The same formula as another hand might write it: a small turn (up to 3 degrees), a
+    slant (shear up to 0.2), width and height scaled apart (up to 12 %), and a smooth elastic
+    wobble of about a pixel every glyph's height (16 px after preprocessing). For a few hundred
+    of one person's corrections, which fine-tuning would otherwise learn by heart.
+    ``ink``: float (H, W) in [0, 1]; returns a float map on a canvas that holds all of it."""
+    h, w = ink.shape
+    a = amount
+    turn = math.radians(rng.uniform(-3.0, 3.0) * a)
+    shear = rng.uniform(-0.2, 0.2) * a
+    sx, sy = math.exp(rng.uniform(-0.12, 0.12) * a), math.exp(rng.uniform(-0.12, 0.12) * a)
+    # forward map (pixels, about the centre): rotate @ shear @ scale
+    c, s = math.cos(turn), math.sin(turn)
+    fwd = np.array([[c, -s], [s, c]]) @ np.array([[1.0, shear], [0.0, 1.0]]) @ np.diag([sx, sy])
+    corners = np.array([[-w, -h], [w, -h], [-w, h], [w, h]], np.float64).T / 2
+    span = np.abs(fwd @ corners).max(axis=1)
+    wobble = 1.2 * a
+    out_w = int(math.ceil(2 * span[0] + 2 * wobble)) + 2
+    out_h = int(math.ceil(2 * span[1] + 2 * wobble)) + 2
+    # where each output pixel comes from: the inverse map, plus a smooth random field
+    inv = np.linalg.inv(fwd)
+    ys, xs = np.mgrid[0:out_h, 0:out_w].astype(np.float64)
+    xs -= (out_w - 1) / 2
+    ys -= (out_h - 1) / 2
+    src_x = inv[0, 0] * xs + inv[0, 1] * ys
+    src_y = inv[1, 0] * xs + inv[1, 1] * ys
+    if wobble > 0:
+        src_x += _smooth_field(out_h, out_w, rng, wobble)
+        src_y += _smooth_field(out_h, out_w, rng, wobble)
+    grid = torch.from_numpy(
+        np.stack([src_x / ((w - 1) / 2 or 1), src_y / ((h - 1) / 2 or 1)], axis=-1)
+    ).float()[None]
+    img = torch.from_numpy(np.ascontiguousarray(ink, np.float32))[None, None]
+    out = torch.nn.functional.grid_sample(img, grid, align_corners=True, padding_mode="zeros")
+    return out[0, 0].clamp_(0, 1).numpy()
+
+
+def _smooth_field(h: int, w: int, rng: random.Random, size: float) -> np.ndarray:
+    """Random offsets (pixels) on a grid of knots every 16 px, interpolated smoothly."""
+    gh, gw = max(2, h // 16 + 2), max(2, w // 16 + 2)
+    knots = torch.tensor([[rng.gauss(0.0, size / 2) for _ in range(gw)] for _ in range(gh)])
+    field = torch.nn.functional.interpolate(
+        knots[None, None], size=(h, w), mode="bicubic", align_corners=True
+    )
+    return field[0, 0].double().numpy()
 
 
 def _fit(arr: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
