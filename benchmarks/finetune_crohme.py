@@ -61,6 +61,9 @@ def parse_args(argv=None):
         "--distort", type=float, help="override how strongly corrections are bent (0: not)"
     )
     p.add_argument(
+        "--part", choices=("all", "encoder", "decoder"), help="override which weights learn"
+    )
+    p.add_argument(
         "--inside",
         action="store_true",
         help=f"recipe study: use only the experiment's {USER_SIZE} corrections (seed 0)",
@@ -202,6 +205,7 @@ def main(argv=None) -> int:
             lr=args.lr,
             replay_ratio=args.replay,
             distort=args.distort,
+            part=args.part,
         )
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -222,6 +226,7 @@ def main(argv=None) -> int:
         "lr": options.resolved().lr,
         "replay_ratio": options.resolved().replay_ratio,
         "distort": options.resolved().distort,
+        "part": options.resolved().part,
         "finetune_seconds": round(wall, 1),
         # CPU time of both threads: on a machine shared with other work, wall time includes
         # waiting for a core; cpu / threads is what an otherwise idle machine would take

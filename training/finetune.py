@@ -204,6 +204,7 @@ class _Run:
         model = Im2Latex(start.model.cfg)
         model.load_state_dict(start.model.state_dict())
         model.to(device)
+        _learn_only(model, p.part)
         opt = torch.optim.AdamW(param_groups(model, p.weight_decay), lr=p.lr, betas=(0.9, 0.98))
         sched = TrainConfig(steps=p.steps, lr=p.lr, min_lr=p.lr / 10, warmup=p.warmup)
         amp, scaler = _mixed_precision(device)
@@ -336,6 +337,14 @@ def _batches(data: TrainData, seed: int, p: Preset, cfg):
         for b, batch in enumerate(plan):
             yield data.collate(batch, f"ft/{seed}/{epoch}/{b}", cfg.pad_id, cfg.bos_id, cfg.eos_id)
         epoch += 1
+
+
+def _learn_only(model: Im2Latex, part: str) -> None:
+    """Freeze every weight outside ``part``: "encoder" (what the model sees), "decoder"
+    (everything after it: embeddings, attention, output) or "all"."""
+    for name, param in model.named_parameters():
+        in_encoder = name.startswith("encoder.")
+        param.requires_grad_(part == "all" or in_encoder == (part == "encoder"))
 
 
 def _train_mode(model: Im2Latex) -> None:

@@ -13,6 +13,7 @@ REGRESSION_SIZE = 200  # printed formulas in the built-in regression set
 MIN_EXAMPLES = 10  # fewer corrections than this cannot show an improvement reliably
 
 
+PARTS = ("all", "encoder", "decoder")  # which weights a fine-tune may change
 REGRESSION_TOLERANCE = 0.01  # the regression set may lose at most one point
 
 
@@ -31,6 +32,7 @@ class Preset:
     weight_decay: float = 0.01
     clip: float = 1.0
     distort: float = 0.0  # how strongly to bend the corrections' images (distort_ink)
+    part: str = "all"  # which weights learn: all, or only the "encoder" or the "decoder"
 
     @property
     def label(self) -> str:
@@ -72,6 +74,7 @@ class Options:
     lr: float | None = None  # overrides the preset (experiments)
     replay_ratio: float | None = None  # overrides the preset (experiments)
     distort: float | None = None  # overrides the preset (experiments)
+    part: str | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -85,6 +88,10 @@ class Options:
             changes["replay_ratio"] = max(0.0, float(self.replay_ratio))
         if self.distort is not None:
             changes["distort"] = max(0.0, float(self.distort))
+        if self.part is not None:
+            if self.part not in PARTS:
+                raise DatasetError(f"Unknown part {self.part!r}: choose {', '.join(PARTS)}.")
+            changes["part"] = self.part
         return replace(PRESETS[self.preset], **changes)
 
 

@@ -67,9 +67,12 @@ def lr_at(step: int, cfg: TrainConfig, elapsed: float = 0.0) -> float:
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """No weight decay on norms, biases and embeddings (standard for Transformers)."""
+    """No weight decay on norms, biases and embeddings (standard for Transformers). Frozen
+    weights (``requires_grad`` False) are left out."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
         (no_decay if p.ndim < 2 or "embed" in name or "pos" in name else decay).append(p)
     return [
         {"params": decay, "weight_decay": weight_decay},

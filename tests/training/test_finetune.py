@@ -284,3 +284,46 @@ def test_experiment_overrides_change_only_what_they_name():
     assert Options(replay_ratio=-1).resolved().replay_ratio == 0.0
     assert Options(distort=0.5).resolved().distort == 0.5
     assert Options(distort=-1).resolved().distort == 0.0
+
+
+@pytest.mark.parametrize("part", ["encoder", "decoder"])
+def test_a_fine_tune_of_one_part_leaves_the_other_untouched(part):
+    import torch
+
+    from core.model import Im2Latex, ModelConfig
+    from training.finetune import _learn_only, _train_mode
+    from training.trainer import param_groups
+
+    torch.manual_seed(0)
+    model = Im2Latex(
+        ModelConfig(
+            vocab_size=20,
+            d_model=32,
+            n_heads=2,
+            d_ff=64,
+            enc_channels=[8, 8, 16, 16],
+            enc_blocks=[1, 1, 1, 1],
+        )
+    )
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    _learn_only(model, part)
+    _train_mode(model)  # as fine-tuning trains: BatchNorm statistics stay as they are
+    opt = torch.optim.AdamW(param_groups(model, 0.01), lr=1e-2)
+    images = torch.rand(2, 1, 32, 64)
+    inputs = torch.randint(4, 20, (2, 6))
+    sizes = torch.tensor([[32, 64], [32, 64]])
+    _, loss = model(images, inputs, sizes, inputs, 0.0)
+    loss.backward()
+    opt.step()
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    in_encoder = {k for k in changed if k.startswith("encoder.")}
+    assert changed, "nothing learned"
+    if part == "encoder":
+        assert in_encoder == changed
+    else:
+        assert not in_encoder
+
+
+def test_an_unknown_part_is_a_clear_error():
+    with pytest.raises(DatasetError, match="Unknown part"):
+        Options(part="head").resolved()
