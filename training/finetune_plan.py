@@ -11,9 +11,9 @@ from core.errors import DatasetError
 
 REGRESSION_SIZE = 200  # printed formulas in the built-in regression set
 MIN_EXAMPLES = 10  # fewer corrections than this cannot show an improvement reliably
-
-
 PARTS = ("all", "encoder", "decoder")  # which weights a fine-tune may change
+
+
 REGRESSION_TOLERANCE = 0.01  # the regression set may lose at most one point
 
 
