@@ -35,7 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from _base_model import resolve_model
+from _base_model import resolve_model  # also puts the repository on sys.path
+
+from training.finetune_plan import PARTS  # no torch: --help stays quick
 
 ROOT = Path(__file__).resolve().parents[1]
 CROHME = ROOT.parent / "shared" / "data" / "crohme" / "test2013.zip"
@@ -60,9 +62,7 @@ def parse_args(argv=None):
     p.add_argument(
         "--distort", type=float, help="override how strongly corrections are bent (0: not)"
     )
-    p.add_argument(
-        "--part", choices=("all", "encoder", "decoder"), help="override which weights learn"
-    )
+    p.add_argument("--part", choices=PARTS, help="override which weights learn")
     p.add_argument(
         "--inside",
         action="store_true",
