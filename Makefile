@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sysdeps run test lint format bench bundle bundle-test clean
+.PHONY: setup sysdeps texdeps run test lint format bench bundle bundle-test clean
 
 sysdeps:  ## system libraries Qt needs on a fresh Debian/Ubuntu (root or sudo)
 	@if command -v apt-get >/dev/null; then \
@@ -13,6 +13,13 @@ sysdeps:  ## system libraries Qt needs on a fresh Debian/Ubuntu (root or sudo)
 	    libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
 	    libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 \
 	    libxcb-randr0 libxcb-render-util0 libxcb-image0 libxtst6 libglib2.0-0 fonts-dejavu-core xvfb >/dev/null; \
+	fi
+
+texdeps:  ## optional: real LaTeX for printed training images (texsnap data build --latex N)
+	@if command -v apt-get >/dev/null && ! { command -v latex && command -v dvipng; } >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends \
+	    texlive-latex-base texlive-latex-recommended texlive-fonts-recommended dvipng >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -26,7 +33,7 @@ setup: sysdeps $(STAMP)
 run: setup
 	$(BIN)/texsnap
 
-test: setup
+test: setup texdeps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/write_openapi.py --check

@@ -49,6 +49,13 @@ def register(subparsers) -> None:
         default=0,
         help="synthetic handwritten dev samples (formulas of the dev split, never trained on)",
     )
+    build.add_argument(
+        "--latex",
+        type=int,
+        default=0,
+        help="printed training samples typeset by real LaTeX (needs latex and dvipng; "
+        "matrices and arrays included)",
+    )
     build.add_argument("--workers", type=int, default=2)
     build.add_argument(
         "--shard-size", type=int, default=1000, help="samples per shard (default %(default)s)"
@@ -145,6 +152,7 @@ def run_data_build(args) -> int:
             dev=args.dev,
             handwritten=args.handwritten,
             handwritten_dev=args.handwritten_dev,
+            latex=args.latex,
             workers=args.workers,
             shard_size=args.shard_size,
             seed=args.seed,

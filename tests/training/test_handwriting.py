@@ -83,39 +83,34 @@ def test_a_handwritten_dev_slice_is_built_and_read_as_a_dev_shard(tmp_path):
     from training.trainer import shard_files
 
     root = str(tmp_path / "no-shared-data")
-    jobs = _jobs(tmp_path, 0, 2, 0, 10, 0, root, handwritten_dev=3)
+    none = {"printed": 0, "handwritten": 0}
+    jobs = _jobs(tmp_path, none, 2, 10, 0, root, handwritten_dev=3)
     assert jobs == [
         ("printed", str(tmp_path), 0, 2, 0, "dev", root),
         ("handwritten", str(tmp_path), 0, 3, 0, "dev", root),
     ]
-    assert len(_jobs(tmp_path, 0, 2, 0, 10, 0, root, handwritten_dev=0)) == 1
+    assert len(_jobs(tmp_path, none, 2, 10, 0, root, handwritten_dev=0)) == 1
     path = build_shard(jobs[1])
     assert [str(p) for p in shard_files(tmp_path, "dev")] == [path]
     shard = read_shard(path)
     assert len(shard) == 3 and set(shard.sources) == {"handwritten"}
 
 
-def test_data_build_cli_passes_handwritten_dev(monkeypatch, tmp_path):
+def test_data_build_cli_passes_handwritten_dev_and_latex(monkeypatch, tmp_path):
     import argparse
 
     import training.data.build as build
-    from training.cli import run_data_build
+    from training.cli import register
 
     seen = {}
     monkeypatch.setattr(build, "build_all", lambda out, **kw: seen.update(kw))
-    args = argparse.Namespace(
-        out=str(tmp_path),
-        printed=0,
-        dev=1,
-        handwritten=0,
-        handwritten_dev=4,
-        workers=1,
-        shard_size=10,
-        seed=0,
-        data_root=None,
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(
+        ["data", "build", "--out", str(tmp_path), "--handwritten-dev", "4", "--latex", "7"]
     )
-    assert run_data_build(args) == 0
-    assert seen["handwritten_dev"] == 4
+    assert args.func(args) == 0
+    assert seen["handwritten_dev"] == 4 and seen["latex"] == 7
 
 
 def test_each_glyph_gets_a_shape_of_its_own_but_stays_one_mark():

@@ -1,5 +1,6 @@
-"""Build the training shards: printed formulas rendered by mathtext, CROHME handwriting, and
-synthetic handwriting (training/data/handwriting.py).
+"""Build the training shards: printed formulas rendered by mathtext or typeset by real LaTeX
+where it is installed (training/data/latex_render.py), CROHME handwriting, and synthetic
+handwriting (training/data/handwriting.py).
 
 Every shard is a pure function of (kind, seed, shard index), so a build is reproducible and an
 interrupted build resumes by skipping the shards already on disk. Workers render in parallel.
@@ -16,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from core.dataset import Dataset
@@ -26,8 +28,10 @@ from core.render import FONTSETS, render_coverage
 from training.data.augment import screenshot_like
 from training.data.display_math import display_fractions
 from training.data.handwriting import handwritten_image
+from training.data.latex_render import available_fonts, require_latex, typeset
 from training.data.shards import write_shard
 from training.data.sources import (
+    LATEX_ENVS,
     MAX_TOKENS,
     generate_formula,
     load_formulas,
@@ -41,6 +45,13 @@ DISPLAY_SHARE = 0.5  # printed samples drawn as display math (full-size top-leve
 # Computer Modern is what LaTeX papers, textbooks and most PDFs are set in: drawn most often
 FONTSET_WEIGHTS = {"cm": 3.0, "stix": 1.0, "stixsans": 1.0, "dejavusans": 1.0, "dejavuserif": 1.0}
 CROHME_DEV_PERCENT = 3
+LATEX_BATCH = 50  # formulas per LaTeX document: one latex and one dvipng run for all
+LATEX_FONT_WEIGHTS = {"cm": 4.0, "times": 1.0, "palatino": 1.0}
+LATEX_DISPLAY_SHARE = 0.75  # the rest inline ($...$: smaller fractions and limits at the side)
+# 12 pt type at 50 dpi has the small, blurred glyphs of downsampled page images, which mathtext
+# at 20 pt and >= 60 dpi never drew; 250 dpi is a crisp screenshot
+LATEX_DPI = (50, 250)
+LATEX_EMPTY_BATCHES = 20  # this many batches in a row with nothing typeset: TeX is broken
 
 
 def printed_sample(formula_pool: tuple[str, ...], rng: random.Random, cfg: PreprocessConfig):
@@ -55,22 +66,50 @@ def handwritten_sample(
     return _sample(formula_pool, rng, cfg, partial(handwritten_image, reshape=reshape))
 
 
+def latex_samples(
+    formula_pool: tuple[str, ...], rng: random.Random, cfg: PreprocessConfig
+) -> list[tuple[np.ndarray, str]]:
+    """(ink map, label) pairs for one document of :data:`LATEX_BATCH` formulas typeset by
+    LaTeX in one font at one resolution; the ones TeX refuses are missing."""
+    formulas = [_pick_formula(formula_pool, rng) for _ in range(LATEX_BATCH)]
+    fonts = available_fonts()
+    font = rng.choices(fonts, weights=[LATEX_FONT_WEIGHTS[f] for f in fonts])[0]
+    display = [rng.random() < LATEX_DISPLAY_SHARE for _ in formulas]
+    inks = typeset(formulas, dpi=rng.uniform(*LATEX_DPI), font=font, display=display)
+    out = []
+    for latex, ink in zip(formulas, inks, strict=True):
+        if ink is None:
+            continue
+        try:
+            out.append((preprocess(screenshot_like(_on_transparent(ink), rng), cfg), latex))
+        except TeXSnapError:
+            continue
+    return out
+
+
 def _draw_printed(latex: str, rng: random.Random) -> Image.Image:
     if rng.random() < DISPLAY_SHARE:
         latex = display_fractions(latex)
     fontset = rng.choices(FONTSETS, weights=[FONTSET_WEIGHTS[f] for f in FONTSETS])[0]
     ink = render_coverage(latex, fontset=fontset, dpi=rng.uniform(60, 200), fontsize=20)
+    return screenshot_like(_on_transparent(ink), rng)
+
+
+def _on_transparent(ink: np.ndarray) -> Image.Image:
+    """Coverage (255 = ink) as black ink on a transparent RGBA image."""
     black = Image.new("L", (ink.shape[1], ink.shape[0]), 0)
-    return screenshot_like(Image.merge("RGBA", (black, black, black, Image.fromarray(ink))), rng)
+    return Image.merge("RGBA", (black, black, black, Image.fromarray(ink)))
+
+
+def _pick_formula(formula_pool, rng: random.Random) -> str:
+    if rng.random() < GENERATED_SHARE or not formula_pool:
+        return generate_formula(rng)
+    return rng.choice(formula_pool)
 
 
 def _sample(formula_pool, rng: random.Random, cfg: PreprocessConfig, draw):
     for _ in range(20):
-        latex = (
-            generate_formula(rng)
-            if rng.random() < GENERATED_SHARE or not formula_pool
-            else rng.choice(formula_pool)
-        )
+        latex = _pick_formula(formula_pool, rng)
         if "\\begin" in latex:
             continue
         try:  # a formula mathtext cannot parse raises RenderError here
@@ -90,9 +129,14 @@ def build_shard(args) -> str:
     path = Path(out) / f"{kind}-{split}-{seed}-{index:04d}.npz"
     if path.exists():
         return str(path)
-    pool = load_formulas(data_root, split=split)
     rng = random.Random(f"{kind}/{split}/{seed}/{index}")
     cfg = PreprocessConfig()
+    if kind == "latex":
+        pool = load_formulas(data_root, split=split, environments=LATEX_ENVS)
+        images, labels = _latex_shard(pool, rng, cfg, size)
+        write_shard(path, images, labels, [kind] * len(images))
+        return str(path)
+    pool = load_formulas(data_root, split=split)
     sampler = SAMPLERS[kind]
     if kind == "handwritten" and split == "dev":
         # the dev slice keeps the glyph shapes it was first drawn with, so that its scores
@@ -106,6 +150,22 @@ def build_shard(args) -> str:
             labels.append(s[1])
     write_shard(path, images, labels, [kind] * len(images))
     return str(path)
+
+
+def _latex_shard(pool, rng: random.Random, cfg: PreprocessConfig, size: int):
+    images, labels, empty = [], [], 0
+    while len(images) < size:
+        batch = latex_samples(pool, rng, cfg)
+        empty = 0 if batch else empty + 1
+        if empty >= LATEX_EMPTY_BATCHES:
+            raise TeXSnapError(
+                f"LaTeX typeset none of {LATEX_EMPTY_BATCHES * LATEX_BATCH} formulas in a row: "
+                "check that `latex` can compile a document with amsmath (texlive-latex-base)."
+            )
+        for ink, label in batch[: size - len(images)]:
+            images.append(ink)
+            labels.append(label)
+    return images, labels
 
 
 def crohme_split(label: str) -> str:
@@ -156,11 +216,16 @@ def build_all(
     data_root=None,
     progress=print,
     handwritten_dev: int = 0,
+    latex: int = 0,
 ) -> None:
+    """``latex``: printed training samples typeset by real LaTeX (needs latex and dvipng)."""
+    if latex:
+        require_latex()  # before hours of mathtext shards, not after them
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     root = str(data_root) if data_root else None
-    jobs = _jobs(out, printed, dev, handwritten, shard_size, seed, root, handwritten_dev)
+    counts = {"printed": printed, "handwritten": handwritten, "latex": latex}
+    jobs = _jobs(out, counts, dev, shard_size, seed, root, handwritten_dev)
     with ProcessPoolExecutor(max_workers=workers) as ex:
         try:
             # CROHME is one long job: it runs beside the rendering instead of before it
@@ -175,7 +240,7 @@ def build_all(
             raise
 
 
-def _jobs(out, printed, dev, handwritten, shard_size, seed, root, handwritten_dev) -> list:
+def _jobs(out, counts: dict[str, int], dev, shard_size, seed, root, handwritten_dev) -> list:
     """Dev shards first (training evaluates on them from its first step), then the training
     shards of both kinds interleaved. A handwritten dev slice draws the dev split's formulas as
     synthetic pen strokes: handwriting of formulas no run has trained on, which the CROHME dev
@@ -189,7 +254,7 @@ def _jobs(out, printed, dev, handwritten, shard_size, seed, root, handwritten_de
                 (kind, str(out), i, shard_size, seed, "train", root)
                 for i in range(-(-n // shard_size))
             ]
-            for kind, n in (("printed", printed), ("handwritten", handwritten))
+            for kind, n in counts.items()
         }
     )
 

@@ -37,6 +37,8 @@ COMPOSED_ENVS = (
     "cases",
     "aligned",
 )
+# ...and the ones only real LaTeX typesets (training/data/latex_render.py) adds to them
+LATEX_ENVS = COMPOSED_ENVS + ("array", "smallmatrix", "gathered", "split")
 
 
 def shared_data_root(data_root: str | os.PathLike | None = None) -> Path:
@@ -81,11 +83,15 @@ def split_of(canonical: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def load_formulas(
-    data_root: str | None = None, split: str = "train", source: str = "all"
+    data_root: str | None = None,
+    split: str = "train",
+    source: str = "all",
+    environments: tuple[str, ...] = COMPOSED_ENVS,
 ) -> tuple[str, ...]:
     """Cleaned, canonical formulas of ``split`` (``train``/``dev``) from ``source``.
 
-    ``source`` is ``corpus``, ``k12`` or ``all``. Returns canonical LaTeX strings (what the
+    ``source`` is ``corpus``, ``k12`` or ``all``; formulas with a ``\\begin{…}`` are kept only
+    when every environment is one of ``environments``. Returns canonical LaTeX strings (what the
     labels are and what gets rendered), deduplicated, in file order. Empty when the files are
     absent.
     """
@@ -104,7 +110,7 @@ def load_formulas(
     out: list[str] = []
     for text in raw:
         s = clean_formula(text)
-        if not s or "\\begin" in s and not _only_composed_envs(s):
+        if not s or "\\begin" in s and not _only_envs(s, environments):
             continue
         try:
             canon = canonicalize(s)
@@ -118,8 +124,8 @@ def load_formulas(
     return tuple(out)
 
 
-def _only_composed_envs(s: str) -> bool:
-    return all(env in COMPOSED_ENVS for env in re.findall(r"\\begin\{([^}]*)\}", s))
+def _only_envs(s: str, environments: tuple[str, ...]) -> bool:
+    return all(env in environments for env in re.findall(r"\\begin\{([^}]*)\}", s))
 
 
 # --------------------------------------------------------------------------------------------
