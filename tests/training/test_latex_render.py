@@ -198,3 +198,12 @@ def test_a_tex_run_that_hangs_is_given_up_on(monkeypatch):
     assert typeset(["x", "y"], timeout=60) == [None, None]
     # the batch, then each formula alone under the shorter limit
     assert calls == [60, latex_render.ALONE_TIMEOUT, latex_render.ALONE_TIMEOUT]
+
+
+@needs_tex
+def test_a_row_that_starts_with_a_bracket_is_typeset_as_its_label_says():
+    # TeX reads "\\ [1,2]" as a row break with "1,2" as its optional space, an error it
+    # loops on; the label means a row that starts with "[1,2]"
+    table = "\\begin{array}{c}x\\\\ [1,2]\\\\[0,1]\\end{array}"
+    assert "\\\\{} [1,2]\\\\{}[0,1]" in document([table], [True])
+    assert typeset([table], timeout=10)[0] is not None

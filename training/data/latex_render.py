@@ -64,7 +64,10 @@ _FORBIDDEN = re.compile(
 _UNESCAPED = re.compile(r"(?<!\\)[%#]|\^\^")  # comments, macro parameters, ^^-escapes
 _ERROR_LINE = re.compile(r"^l\.(\d+)", re.MULTILINE)
 _PAGES = re.compile(r"Output written on .*?\((\d+) pages?")
-ALONE_TIMEOUT = 20.0  # seconds for one formula typeset alone (a batch gets `timeout`)
+ALONE_TIMEOUT = 5.0  # seconds for one formula typeset alone (a batch gets `timeout`)
+# "\\ [1,2]" is a row break and then "[1,2]" in the label; TeX would read "[1,2]" as the
+# break's optional space (and loop on the error): an empty group between keeps them apart
+_BREAK_THEN_BRACKET = re.compile(r"(\\\\)(\s*)\[")
 INK_MIN = 64  # a page whose darkest pixel is lighter than this has nothing on it
 
 
@@ -116,6 +119,7 @@ def document(formulas: Sequence[str], display: Sequence[bool], font: str = "cm")
     ``i + 1`` (``\\null`` gives every page a box, so an empty formula still makes one)."""
     lines = [_HEADER.format(font=FONT_PACKAGES[font])]
     for latex, disp in zip(formulas, display, strict=True):
+        latex = _BREAK_THEN_BRACKET.sub(r"\1{}\2[", latex)
         math = f"\\[{latex}\\]" if disp else f"${latex}$"
         lines.append(f"\\null{math}\\clearpage\n")
     lines.append("\\end{document}\n")
@@ -143,7 +147,7 @@ def typeset(
     dpi: float = 120,
     font: str = "cm",
     display: bool | Sequence[bool] = True,
-    timeout: float = 120,
+    timeout: float = 30,
 ) -> list[np.ndarray | None]:
     """The ink of each formula as coverage (uint8, 255 = ink, cropped to it), or None where
     it is refused, TeX reports an error, or nothing is drawn."""
