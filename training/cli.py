@@ -56,6 +56,12 @@ def register(subparsers) -> None:
         help="printed training samples typeset by real LaTeX (needs latex and dvipng; "
         "matrices and arrays included)",
     )
+    build.add_argument(
+        "--latex-dev",
+        type=int,
+        default=0,
+        help="LaTeX-typeset dev samples (formulas of the dev split, never trained on)",
+    )
     build.add_argument("--workers", type=int, default=2)
     build.add_argument(
         "--shard-size", type=int, default=1000, help="samples per shard (default %(default)s)"
@@ -153,6 +159,7 @@ def run_data_build(args) -> int:
             handwritten=args.handwritten,
             handwritten_dev=args.handwritten_dev,
             latex=args.latex,
+            latex_dev=args.latex_dev,
             workers=args.workers,
             shard_size=args.shard_size,
             seed=args.seed,

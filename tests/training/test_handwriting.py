@@ -84,12 +84,12 @@ def test_a_handwritten_dev_slice_is_built_and_read_as_a_dev_shard(tmp_path):
 
     root = str(tmp_path / "no-shared-data")
     none = {"printed": 0, "handwritten": 0}
-    jobs = _jobs(tmp_path, none, 2, 10, 0, root, handwritten_dev=3)
+    jobs = _jobs(tmp_path, none, 2, 10, 0, root, {"handwritten": 3, "latex": 0})
     assert jobs == [
         ("printed", str(tmp_path), 0, 2, 0, "dev", root),
         ("handwritten", str(tmp_path), 0, 3, 0, "dev", root),
     ]
-    assert len(_jobs(tmp_path, none, 2, 10, 0, root, handwritten_dev=0)) == 1
+    assert len(_jobs(tmp_path, none, 2, 10, 0, root, {"handwritten": 0})) == 1
     path = build_shard(jobs[1])
     assert [str(p) for p in shard_files(tmp_path, "dev")] == [path]
     shard = read_shard(path)
@@ -108,9 +108,10 @@ def test_data_build_cli_passes_handwritten_dev_and_latex(monkeypatch, tmp_path):
     register(parser.add_subparsers())
     args = parser.parse_args(
         ["data", "build", "--out", str(tmp_path), "--handwritten-dev", "4", "--latex", "7"]
+        + ["--latex-dev", "3"]
     )
     assert args.func(args) == 0
-    assert seen["handwritten_dev"] == 4 and seen["latex"] == 7
+    assert (seen["handwritten_dev"], seen["latex"], seen["latex_dev"]) == (4, 7, 3)
 
 
 def test_each_glyph_gets_a_shape_of_its_own_but_stays_one_mark():

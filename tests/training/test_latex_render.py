@@ -207,3 +207,15 @@ def test_a_row_that_starts_with_a_bracket_is_typeset_as_its_label_says():
     table = "\\begin{array}{c}x\\\\ [1,2]\\\\[0,1]\\end{array}"
     assert "\\\\{} [1,2]\\\\{}[0,1]" in document([table], [True])
     assert typeset([table], timeout=10)[0] is not None
+
+
+def test_a_latex_dev_slice_comes_first_and_from_the_dev_split(tmp_path):
+    from training.data.build import _jobs
+
+    counts = {"printed": 0, "handwritten": 0, "latex": 2000}
+    jobs = _jobs(tmp_path, counts, 10, 1000, 4, None, {"handwritten": 0, "latex": 300})
+    assert jobs[:2] == [
+        ("printed", str(tmp_path), 0, 10, 4, "dev", None),
+        ("latex", str(tmp_path), 0, 300, 4, "dev", None),
+    ]
+    assert [j[2] for j in jobs[2:]] == [0, 1] and {j[5] for j in jobs[2:]} == {"train"}

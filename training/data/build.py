@@ -217,15 +217,18 @@ def build_all(
     progress=print,
     handwritten_dev: int = 0,
     latex: int = 0,
+    latex_dev: int = 0,
 ) -> None:
-    """``latex``: printed training samples typeset by real LaTeX (needs latex and dvipng)."""
-    if latex:
+    """``latex``: printed training samples typeset by real LaTeX (needs latex and dvipng);
+    ``latex_dev``: a dev slice of them, from the corpora's dev split."""
+    if latex or latex_dev:
         require_latex()  # before hours of mathtext shards, not after them
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     root = str(data_root) if data_root else None
     counts = {"printed": printed, "handwritten": handwritten, "latex": latex}
-    jobs = _jobs(out, counts, dev, shard_size, seed, root, handwritten_dev)
+    extra_dev = {"handwritten": handwritten_dev, "latex": latex_dev}
+    jobs = _jobs(out, counts, dev, shard_size, seed, root, extra_dev)
     with ProcessPoolExecutor(max_workers=workers) as ex:
         try:
             # CROHME is one long job: it runs beside the rendering instead of before it
@@ -240,14 +243,14 @@ def build_all(
             raise
 
 
-def _jobs(out, counts: dict[str, int], dev, shard_size, seed, root, handwritten_dev) -> list:
+def _jobs(out, counts: dict[str, int], dev, shard_size, seed, root, extra_dev: dict) -> list:
     """Dev shards first (training evaluates on them from its first step), then the training
-    shards of both kinds interleaved. A handwritten dev slice draws the dev split's formulas as
-    synthetic pen strokes: handwriting of formulas no run has trained on, which the CROHME dev
-    slice cannot offer to a model whose earlier runs saw those images (MODEL.md, run (11))."""
+    shards of every kind interleaved. ``extra_dev``: dev slices of other kinds than mathtext's,
+    drawn from the dev split's formulas. A handwritten one gives handwriting of formulas no run
+    has trained on, which the CROHME dev slice cannot offer to a model whose earlier runs saw
+    those images (MODEL.md, run (11)); a LaTeX one, TeX's typesetting of unseen formulas."""
     jobs = [("printed", str(out), 0, dev, seed, "dev", root)]
-    if handwritten_dev:
-        jobs.append(("handwritten", str(out), 0, handwritten_dev, seed, "dev", root))
+    jobs += [(kind, str(out), 0, n, seed, "dev", root) for kind, n in extra_dev.items() if n]
     return jobs + _interleaved(
         {
             kind: [
