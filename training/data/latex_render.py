@@ -13,6 +13,9 @@ A batch of formulas is one document with one formula a page, so one ``latex`` ru
 error on is dropped, since its page may lack a symbol its label has; the error's line number
 says which formula it was. Formulas come from text corpora, so anything that would let TeX
 read or write files or redefine commands is refused before TeX sees it.
+
+A shard of these images is a pure function of its arguments on one TeX installation; another
+TeX Live release may place a glyph a pixel differently.
 """
 
 from __future__ import annotations
