@@ -44,6 +44,9 @@ def test_ordinary_formulas_may_be_typeset(latex):
     [
         "\\input{/etc/passwd}",
         "\\include{x}",
+        "\\InputIfFileExists{/etc/passwd}{}{}",
+        "\\RequirePackage{shellesc}",
+        "\\scantokens{x}",
         "\\immediate\\write18{rm -rf ~}",
         "\\def\\a{\\a}\\a",
         "\\newcommand{\\R}{x}",
@@ -64,6 +67,9 @@ def test_formulas_that_could_run_code_or_break_the_document_are_refused(latex):
 
 def test_each_formula_has_its_own_line_and_page():
     formulas = ["a", "b^{2}", "c"]
+    assert document(["a\nb\r\nc"], [True]).splitlines()[latex_render._HEADER_LINES] == (
+        "\\null\\[a b c\\]\\clearpage"
+    )
     doc = document(formulas, [True, False, True]).splitlines()
     first = latex_render._HEADER_LINES
     assert doc[first] == "\\null\\[a\\]\\clearpage"

@@ -57,7 +57,8 @@ _HEADER_LINES = _HEADER.count("\n")
 # Primitives and macros that read or write files, run code, or change how TeX reads the rest
 # of the document. Corpus text is data, not a program.
 _FORBIDDEN = re.compile(
-    r"\\(input|include|includeonly|openin|openout|read|readline|write|immediate|message|"
+    r"\\(input|include|includeonly|InputIfFileExists|IfFileExists|RequirePackage|LoadClass|"
+    r"scantokens|openin|openout|read|readline|write|immediate|message|"
     r"def|edef|gdef|xdef|let|futurelet|expandafter|catcode|csname|endcsname|newcommand|"
     r"renewcommand|providecommand|newenvironment|renewenvironment|special|usepackage|"
     r"documentclass|jobname|loop|makeatletter|everypar|everymath|everydisplay|output|"
@@ -122,6 +123,8 @@ def document(formulas: Sequence[str], display: Sequence[bool], font: str = "cm")
     ``i + 1`` (``\\null`` gives every page a box, so an empty formula still makes one)."""
     lines = [_HEADER.format(font=FONT_PACKAGES[font])]
     for latex, disp in zip(formulas, display, strict=True):
+        # one line each, or an error's line number would name the wrong formula
+        latex = " ".join(latex.splitlines())
         latex = _BREAK_THEN_BRACKET.sub(r"\1{}\2[", latex)
         math = f"\\[{latex}\\]" if disp else f"${latex}$"
         lines.append(f"\\null{math}\\clearpage\n")
