@@ -3,13 +3,15 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# apt-get as root, or through sudo: `$(APT_INSTALL) PACKAGES` inside a recipe's shell line
+APT_INSTALL = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends
 
 .PHONY: setup sysdeps texdeps run test lint format bench bundle bundle-test clean
 
 sysdeps:  ## system libraries Qt needs on a fresh Debian/Ubuntu (root or sudo)
 	@if command -v apt-get >/dev/null; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends \
+	  $(APT_INSTALL) \
 	    libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
 	    libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 \
 	    libxcb-randr0 libxcb-render-util0 libxcb-image0 libxtst6 libglib2.0-0 fonts-dejavu-core xvfb >/dev/null; \
@@ -17,8 +19,7 @@ sysdeps:  ## system libraries Qt needs on a fresh Debian/Ubuntu (root or sudo)
 
 texdeps:  ## optional: real LaTeX for printed training images (texsnap data build --latex N)
 	@if command -v apt-get >/dev/null && ! { command -v latex && command -v dvipng; } >/dev/null; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends \
+	  $(APT_INSTALL) \
 	    texlive-latex-base texlive-latex-recommended texlive-fonts-recommended dvipng >/dev/null; \
 	fi
 

@@ -35,12 +35,7 @@ from core.errors import SettingsError
 
 # Font families a document can be set in: the package that selects each (Computer Modern is
 # LaTeX's default and what most papers use, hence its weight in training/data/build.py).
-FONT_PACKAGES = {
-    "cm": "",
-    "times": "\\usepackage{mathptmx}",
-    "palatino": "\\usepackage{mathpazo}",
-}
-_FONT_FILES = {"times": "mathptmx.sty", "palatino": "mathpazo.sty"}
+FONT_PACKAGES = {"cm": None, "times": "mathptmx", "palatino": "mathpazo"}
 # What a font cannot draw as its label says: mathptmx has no bold math, so \boldsymbol{x}
 # comes out as a plain x there
 _FONT_CANNOT = {"times": re.compile(r"\\(boldsymbol|bm|boldmath)(?![a-zA-Z])")}
@@ -92,16 +87,19 @@ def require_latex() -> None:
 @functools.lru_cache(maxsize=1)
 def available_fonts() -> tuple[str, ...]:
     """The :data:`FONT_PACKAGES` whose package this TeX installation has."""
-    fonts = ["cm"]
     kpsewhich = shutil.which("kpsewhich")
-    for font, sty in _FONT_FILES.items():
-        if kpsewhich:
-            found = subprocess.run(
-                [kpsewhich, sty], capture_output=True, text=True, timeout=30, check=False
-            )
-            if found.returncode == 0 and found.stdout.strip():
-                fonts.append(font)
-    return tuple(fonts)
+    return tuple(
+        font
+        for font, package in FONT_PACKAGES.items()
+        if package is None or kpsewhich and _installed(kpsewhich, f"{package}.sty")
+    )
+
+
+def _installed(kpsewhich: str, file: str) -> bool:
+    found = subprocess.run(
+        [kpsewhich, file], capture_output=True, text=True, timeout=30, check=False
+    )
+    return found.returncode == 0 and bool(found.stdout.strip())
 
 
 def safe_formula(latex: str) -> bool:
@@ -121,7 +119,8 @@ def safe_formula(latex: str) -> bool:
 def document(formulas: Sequence[str], display: Sequence[bool], font: str = "cm") -> str:
     """A LaTeX document with formula ``i`` alone on line ``_HEADER_LINES + i + 1`` and page
     ``i + 1`` (``\\null`` gives every page a box, so an empty formula still makes one)."""
-    lines = [_HEADER.format(font=FONT_PACKAGES[font])]
+    package = FONT_PACKAGES[font]
+    lines = [_HEADER.format(font=f"\\usepackage{{{package}}}" if package else "")]
     for latex, disp in zip(formulas, display, strict=True):
         # one line each, or an error's line number would name the wrong formula
         latex = " ".join(latex.splitlines())
