@@ -12,7 +12,8 @@
 # (benchmarks/render_speed.py: a whole sample ~2x), so each image is seen several times,
 # augmented anew each time, and carried shards add variety. The
 # cosine schedule runs on time (time_budget_s). Logs, the exported model and the run's curves
-# land in OUT_DIR, whatever happens.
+# land in OUT_DIR, whatever happens. The trainer is stopped (SIGTERM: it saves a checkpoint)
+# STOP_GRACE seconds (default 60) after TRAIN_SECONDS, should it overrun its budget.
 set -u
 out=$1 data=$2 budget=$3
 shift 3
@@ -60,7 +61,7 @@ echo "$(date +%T) training on $(ls "$shards" | wc -l) shards"
 train() {  # train RUN_DIR BUDGET [--set ...]
     local dir=$1 secs=$2
     shift 2
-    timeout -s TERM $((${secs%.*} + 60)) $py main.py train --config training/configs/base.toml \
+    timeout -s TERM $((${secs%.*} + ${STOP_GRACE:-60})) $py main.py train --config training/configs/base.toml \
         --set shards="$shards" --set out="$dir" --set time_budget_s="$secs" \
         --set loader_workers="$loaders" --set grow_shards=true --set steps=10000000 "$@"
 }

@@ -47,11 +47,23 @@ def test_the_gpu_script_trains_exports_and_collects_everything_in_out(tmp_path):
         FIRST_SHARDS="1",
         LOADER_WORKERS="0",
         RENDER_WORKERS="1",
+        # an 8-second budget plus the usual 60 s is too tight for starting, evaluating and
+        # exporting on a machine whose cores are busy (a training run beside the suite)
+        STOP_GRACE="180",
     )
-    tiny = ["vocab_min_count=1", "max_batch=4", "warmup=2", "eval_samples=4", "threads=1"]
+    # the vocabulary from the shards alone: canonicalizing the 280 k corpus formulas took most
+    # of the budget's margin on a busy machine, and the script, not the vocabulary, is tested
+    tiny = [
+        "vocab_corpus=false",
+        "vocab_min_count=1",
+        "max_batch=4",
+        "warmup=2",
+        "eval_samples=4",
+        "threads=1",
+    ]
     sets = [a for kv in (*tiny, *TINY_MODEL) for a in ("--set", kv)]
-    cmd = ["bash", "training/train_gpu.sh", str(out), str(_data_root(tmp_path)), "3", *sets]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    cmd = ["bash", "training/train_gpu.sh", str(out), str(_data_root(tmp_path)), "8", *sets]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
     log = (out / "train.log").read_text() if (out / "train.log").exists() else done.stdout
     assert done.returncode == 0, log + done.stderr
     assert "training exit 0" in log
