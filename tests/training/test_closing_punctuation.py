@@ -29,7 +29,7 @@ def _shard(tmp_path, data_root, kind, split, size=12):
 
 
 def _closed(label: str) -> bool:
-    return label[-1] in build.CLOSERS
+    return label[-1] in build.CLOSING_MARKS
 
 
 def test_some_printed_training_labels_end_with_a_comma_or_full_stop(tmp_path, data_root):

@@ -31,6 +31,7 @@ from training.data.handwriting import handwritten_image
 from training.data.latex_render import available_fonts, require_latex, typeset
 from training.data.shards import write_shard
 from training.data.sources import (
+    CLOSING_MARKS,
     LATEX_ENVS,
     MAX_TOKENS,
     generate_formula,
@@ -57,8 +58,7 @@ LATEX_EMPTY_BATCHES = 20  # this many batches in a row with nothing typeset: TeX
 # never saw one and read it as nothing or \cdot. A third of the printed *training* formulas get
 # one back (a round prior, not fitted to any test set); dev slices stay as they were drawn.
 CLOSING_SHARE = 1 / 3
-CLOSERS = (",", ".", ";")
-CLOSER_WEIGHTS = (0.45, 0.45, 0.1)
+CLOSER_WEIGHTS = (0.45, 0.45, 0.1)  # for CLOSING_MARKS: what sources.clean_formula strips
 
 
 def printed_sample(
@@ -122,7 +122,7 @@ def _pick_formula(formula_pool, rng: random.Random, closing: float = 0.0) -> str
         latex = rng.choice(formula_pool)
     # no draw at all when closing is 0, so that dev slices come out as they always have
     if closing and rng.random() < closing:
-        latex = canonicalize(latex + rng.choices(CLOSERS, weights=CLOSER_WEIGHTS)[0])
+        latex = canonicalize(latex + rng.choices(CLOSING_MARKS, weights=CLOSER_WEIGHTS)[0])
     return latex
 
 
@@ -137,9 +137,6 @@ def _sample(formula_pool, rng: random.Random, cfg: PreprocessConfig, draw, closi
             continue
         return ink, latex
     return None
-
-
-SAMPLERS = {"printed": printed_sample, "handwritten": handwritten_sample}
 
 
 def build_shard(args) -> str:
@@ -157,13 +154,13 @@ def build_shard(args) -> str:
         write_shard(path, images, labels, [kind] * len(images))
         return str(path)
     pool = load_formulas(data_root, split=split)
-    sampler = SAMPLERS[kind]
-    if kind == "printed":
-        sampler = partial(printed_sample, closing=closing)
-    if kind == "handwritten" and split == "dev":
+    samplers = {
+        "printed": partial(printed_sample, closing=closing),
         # the dev slice keeps the glyph shapes it was first drawn with, so that its scores
         # compare across sessions (docs/model/selection-rules.md judges by them)
-        sampler = partial(handwritten_sample, reshape=False)
+        "handwritten": partial(handwritten_sample, reshape=split != "dev"),
+    }
+    sampler = samplers[kind]
     images, labels = [], []
     while len(images) < size:
         s = sampler(pool, rng, cfg)

@@ -24,6 +24,9 @@ from core.latex import canonicalize, tokenize
 
 MAX_TOKENS = 150
 DEV_PERCENT = 2  # share of the corpora held out as a dev split, by hash
+# Sentence punctuation after a displayed formula: stripped from the corpora's text here, and
+# put back on a share of training formulas by training/data/build.py (CLOSING_SHARE)
+CLOSING_MARKS = (",", ".", ";")
 
 # Environments we compose ourselves (mathtext has none).
 ROW_SEP = " \\\\ "  # LaTeX row separator
@@ -70,7 +73,7 @@ def clean_formula(text: str) -> str:
     s = _DROP_RE.sub(" ", s)
     s = re.sub(r"\s+", " ", s).strip()
     # Sentence punctuation that closes a displayed formula is not part of the math.
-    while s and s[-1] in ",.;" and not s.endswith("\\,") and not s.endswith("\\;"):
+    while s and s[-1] in CLOSING_MARKS and not s.endswith("\\,") and not s.endswith("\\;"):
         s = s[:-1].rstrip()
     return s
 
