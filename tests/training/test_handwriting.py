@@ -158,3 +158,43 @@ def test_the_handwritten_dev_slice_keeps_its_first_glyph_shapes(tmp_path):
     for i, (ink, latex) in enumerate(expected):
         assert shard.labels[i] == latex
         assert np.array_equal(shard.image(i), np.clip(ink * 255, 0, 255).astype(np.uint8))
+
+
+def test_training_shards_draw_neat_and_loose_hands(tmp_path, monkeypatch):
+    """Half the training formulas keep the font's glyph shapes (RESHAPE_SHARE): a model
+    trained only on reshaped glyphs read the neat dev slice worse (rule (19))."""
+    from training.data import build
+
+    flags = []
+
+    def recording(latex, rng, reshape=True):
+        flags.append(reshape)
+        return handwritten_image(latex, rng, reshape=reshape)
+
+    monkeypatch.setattr(build, "handwritten_image", recording)
+    root = str(tmp_path / "no-shared-data")
+    build_shard(("handwritten", str(tmp_path), 0, 8, 0, "train", root))
+    assert True in flags and False in flags
+    flags.clear()
+    build_shard(("handwritten", str(tmp_path), 0, 3, 0, "dev", root))
+    assert flags and not any(flags)
+
+
+def test_reshape_share_draws_only_between_never_and_always(monkeypatch):
+    from training.data import build
+
+    flags = []
+    monkeypatch.setattr(
+        build, "handwritten_image", lambda latex, rng, reshape: flags.append(reshape)
+    )
+    for share, expected in ((0.0, {False}), (1.0, {True})):
+        rng = random.Random(1)
+        state = rng.getstate()
+        for _ in range(20):
+            build._draw_handwritten("x", rng, share)
+        assert set(flags) == expected and rng.getstate() == state
+        flags.clear()
+    rng = random.Random(1)
+    for _ in range(400):
+        build._draw_handwritten("x", rng, 0.5)
+    assert 150 < sum(flags) < 250
