@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 from pathlib import Path
 
@@ -37,7 +38,12 @@ def export_weights(
     ema: Path | None = None,
 ) -> Path:
     metrics = _last_eval(eval_csv) if eval_csv else None
-    training = {"steps": metrics["step"]} if metrics else None
+    # the weights' own step where the checkpoint says it: a run stopped after its last
+    # evaluation trained on past that step (run (20): evaluated at 3,000, stopped at 3,687)
+    step = _checkpoint_step(weights)
+    if step is None and metrics:
+        step = metrics["step"]
+    training = {"steps": step} if step is not None else None
     state = read_weights(weights)
     if ema is not None:
         state = {**state, **read_ema(ema)}
@@ -87,6 +93,16 @@ def read_ema(path: Path) -> dict:
     if not averaged:
         raise ModelError(f"{path} holds no average of the weights (the run did not use ema).")
     return averaged
+
+
+def _checkpoint_step(weights: Path) -> int | None:
+    """The step in the state.json beside checkpoint weights, or None (a GPU lender hands back
+    the weights alone)."""
+    try:
+        step = json.loads((Path(weights).parent / "state.json").read_text(encoding="utf-8"))["step"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return step if isinstance(step, int) and step >= 0 else None
 
 
 def _last_eval(path: Path) -> dict:

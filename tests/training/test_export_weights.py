@@ -75,3 +75,19 @@ def test_a_checkpoint_without_an_average_is_a_clear_error(
     assert main(args) == 2
     assert "did not use ema" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_checkpoints_own_step_is_recorded(random_model_dir, last_weights, tmp_path):
+    """A run stopped after its last evaluation: the config says how far the weights trained,
+    not where the last dev evaluation was; a broken state.json falls back to the evaluation."""
+    path, _ = last_weights
+    csv = tmp_path / "eval.csv"
+    csv.write_text("step,printed_bleu4\n3000,0.75\n")
+    state = tmp_path / "state.json"
+    state.write_text('{"step": 3687, "epoch": 0}')
+    loaded = load_model(export_weights(path, random_model_dir, tmp_path / "a", csv))
+    assert loaded.config["training"]["steps"] == 3687
+    assert loaded.config["metrics"]["step"] == 3000
+    state.write_text("{not json")
+    loaded = load_model(export_weights(path, random_model_dir, tmp_path / "b", csv))
+    assert loaded.config["training"]["steps"] == 3000
