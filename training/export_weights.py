@@ -38,8 +38,8 @@ def export_weights(
     ema: Path | None = None,
 ) -> Path:
     metrics = _last_eval(eval_csv) if eval_csv else None
-    # the weights' own step where the checkpoint says it: a run stopped after its last
-    # evaluation trained on past that step (run (20): evaluated at 3,000, stopped at 3,687)
+    # the weights' own step where the checkpoint records it: a run often trains on after its
+    # last dev evaluation (run (20): last evaluated at step 3,000, stopped at 3,687)
     step = _checkpoint_step(weights)
     if step is None and metrics:
         step = metrics["step"]
