@@ -45,6 +45,8 @@ class TrainData:
         self.cfg = PreprocessConfig()
         # per source: how strongly to bend its images (distort_ink); fine-tuning sets "user"
         self.distort: dict[str, float] = {}
+        # per source: the chance a sample is seen at low resolution (augment.low_resolution)
+        self.low_res: dict[str, float] = {}
 
     def _weight_for_share(self, share: float) -> float:
         """How often to draw a CROHME sample for CROHME to make ``share`` of an epoch's draws.
@@ -127,7 +129,8 @@ class TrainData:
                 source = self.shard.sources[i]
                 strength = 1.0 if source == "crohme" else 0.6
                 bend = self.distort.get(source, 0.0)
-                arrays.append(jitter_ink(ink, rng, self.cfg, strength, bend))
+                low = self.low_res.get(source, 0.0)
+                arrays.append(jitter_ink(ink, rng, self.cfg, strength, bend, low))
         images, sizes = batch_images(arrays, "cpu")
         if self.bucket:
             h, w = images.shape[-2:]

@@ -37,6 +37,9 @@ class TrainConfig:
     # >0: CROHME makes this share of every epoch's draws, however many rendered shards join
     # (grow_shards); it overrides crohme_weight
     crohme_share: float = 0.0
+    # chance that a printed or LaTeX-typeset sample is seen as a snip at low zoom (glyphs of
+    # 3-6 px, scaled back up by the preprocessor: augment.low_resolution); 0 = never
+    low_res: float = 0.0
     eval_every: int = 1000
     eval_samples: int = 200
     save_every: int = 500

@@ -288,9 +288,12 @@ class Trainer:
 
     def _training_data(self, shard, max_len: int) -> TrainData:
         cfg = self.cfg
-        return TrainData(
+        data = TrainData(
             shard, self.vocab, max_len, cfg.crohme_weight, cfg.shape_bucket, cfg.crohme_share
         )
+        if cfg.low_res > 0:
+            data.low_res = {"printed": cfg.low_res, "latex": cfg.low_res}
+        return data
 
     def _ids(self):
         c = self.model.cfg

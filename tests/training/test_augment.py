@@ -4,9 +4,17 @@ import random
 import numpy as np
 from PIL import Image
 
-from core.preprocess import PreprocessConfig, preprocess
+from core.preprocess import PreprocessConfig, glyph_height, preprocess
 from core.render import render_png
-from training.data.augment import _few_grey_levels, distort_ink, jitter_ink, screenshot_like
+from core.stress import rescale
+from training.data.augment import (
+    LOW_RES_GLYPH,
+    _few_grey_levels,
+    distort_ink,
+    jitter_ink,
+    low_resolution,
+    screenshot_like,
+)
 
 
 def _render() -> Image.Image:
@@ -84,3 +92,43 @@ def test_jitter_without_distortion_draws_what_it_always_drew():
     for seed in range(10):
         old = jitter_ink(ink, random.Random(seed), cfg, 0.6)
         assert np.array_equal(old, jitter_ink(ink, random.Random(seed), cfg, 0.6, 0.0))
+
+
+def test_jitter_without_low_resolution_draws_what_it_always_drew():
+    cfg = PreprocessConfig()
+    ink = preprocess(_render(), cfg)
+    for seed in range(10):
+        old = jitter_ink(ink, random.Random(seed), cfg, 0.6)
+        assert np.array_equal(old, jitter_ink(ink, random.Random(seed), cfg, 0.6, 0.0, 0.0))
+
+
+def test_low_resolution_looks_like_a_snip_at_half_the_zoom():
+    """What the model trains on is what the preprocessor makes of a small snip: the same
+    formula rendered small (glyphs of 3-6 px) and preprocessed comes out about as large and
+    as blurred as the augmented clean render."""
+    cfg = PreprocessConfig()
+    big = Image.open(io.BytesIO(render_png(r"\frac{a}{b}+x^{2}", dpi=200))).convert("RGB")
+    clean = preprocess(big, cfg)
+    outs = [low_resolution(clean, random.Random(seed), cfg) for seed in range(20)]
+    assert all(o.dtype == np.float32 and o.shape[0] % cfg.multiple == 0 for o in outs)
+    assert len({o.shape for o in outs}) > 1  # glyph sizes vary with the seed
+    assert np.array_equal(outs[0], low_resolution(clean, random.Random(0), cfg))
+    # blurred: fewer fully inked pixels per ink pixel than the clean map
+    solid = lambda a: (a > 0.9).sum() / max(1, (a > 0.1).sum())  # noqa: E731
+    assert np.mean([solid(o) for o in outs]) < solid(clean)
+    # a real small snip: the same formula at a third of the size, through the preprocessor
+    small = preprocess(rescale(big, (sum(LOW_RES_GLYPH) / 2) / glyph_height(clean)), cfg)
+    widths = sorted(o.shape[1] for o in outs)
+    assert (
+        widths[0] <= small.shape[1] + cfg.multiple and small.shape[1] <= widths[-1] + cfg.multiple
+    )
+
+
+def test_low_resolution_of_a_speck_keeps_the_image():
+    cfg = PreprocessConfig()
+    speck = np.zeros((32, 32), np.float32)
+    speck[16, 16] = 0.3  # vanishes when shrunk: the sample stays as it was
+    out = low_resolution(speck, random.Random(0), cfg)
+    assert out is speck
+    blank = np.zeros((32, 48), np.float32)
+    assert jitter_ink(blank, random.Random(0), cfg, 1.0, 0.0, 1.0).ndim == 2

@@ -66,10 +66,9 @@ def test_teacher_forcing_frames_each_label_with_one_bos_and_one_eos():
         assert set(targets[k, n + 1 :].tolist()) <= {PAD}
 
 
-def test_distortion_bends_only_the_sources_it_names():
-    img = np.zeros((32, 48), np.uint8)
-    img[8:24, 10:38] = 255
-    labels, sources = ["x", "y"], ["user", "printed"]
+def _one_image_twice(img: np.ndarray, sources: list[str]) -> TrainData:
+    """Training data of two samples with the same image, labelled "x" and "y"."""
+    labels = ["x", "y"]
     shard = Shard(
         np.concatenate([img.ravel()] * 2),
         np.arange(2, dtype=np.int64) * img.size,
@@ -77,11 +76,31 @@ def test_distortion_bends_only_the_sources_it_names():
         labels,
         sources,
     )
-    plain = TrainData(shard, Vocab.build(labels, min_count=1), max_len=32)
-    bent = TrainData(shard, Vocab.build(labels, min_count=1), max_len=32)
+    return TrainData(shard, Vocab.build(labels, min_count=1), max_len=32)
+
+
+def test_distortion_bends_only_the_sources_it_names():
+    img = np.zeros((32, 48), np.uint8)
+    img[8:24, 10:38] = 255
+    plain, bent = (_one_image_twice(img, ["user", "printed"]) for _ in range(2))
     bent.distort = {"user": 1.0}
     for key in ("k0", "k1", "k2"):
         a = [plain.collate([i], key, PAD, BOS, EOS)[0] for i in (0, 1)]
         b = [bent.collate([i], key, PAD, BOS, EOS)[0] for i in (0, 1)]
         assert not (a[0].shape == b[0].shape and bool((a[0] == b[0]).all()))  # user: bent
         assert a[1].shape == b[1].shape and bool((a[1] == b[1]).all())  # printed: as before
+
+
+def test_low_resolution_touches_only_the_sources_it_names():
+    img = np.zeros((48, 96), np.uint8)
+    img[12:36, 10:30] = 255
+    img[12:36, 50:80] = 255
+    plain, small = (_one_image_twice(img, ["latex", "crohme"]) for _ in range(2))
+    small.low_res = {"latex": 1.0}
+    changed = 0
+    for key in ("k0", "k1", "k2", "k3"):
+        a = [plain.collate([i], key, PAD, BOS, EOS)[0] for i in (0, 1)]
+        b = [small.collate([i], key, PAD, BOS, EOS)[0] for i in (0, 1)]
+        changed += not (a[0].shape == b[0].shape and bool((a[0] == b[0]).all()))
+        assert a[1].shape == b[1].shape and bool((a[1] == b[1]).all())  # CROHME: as before
+    assert changed == 4

@@ -133,3 +133,13 @@ def test_a_build_without_crohme_data_fails_fast_with_a_clear_error(tmp_path):
             tmp_path / "shards", printed=200_000, dev=1, shard_size=1, workers=1, data_root=root
         )
     assert time.perf_counter() - started < 60  # not 200,000 queued shards first
+
+
+def test_low_res_reaches_the_printed_kinds_and_keeps_growing_shards(tiny_shards, tmp_path):
+    """A run with low_res shows printed and LaTeX-typeset samples small, CROHME never, and
+    the setting survives the rebuild of the training data when shards join mid-run."""
+    trainer = _trainer(tiny_shards, tmp_path, "low_res=0.25")
+    assert trainer.train.low_res == {"printed": 0.25, "latex": 0.25}
+    rebuilt = trainer._training_data(trainer.train.shard, trainer.model.cfg.max_len)
+    assert rebuilt.low_res == trainer.train.low_res
+    assert _trainer(tiny_shards, tmp_path / "off").train.low_res == {}

@@ -7,8 +7,9 @@ Two stages, both seeded so a run is reproducible:
   preprocessor then has to undo all of it, exactly as it will for a user's snip, so training
   data = inference input.
 * :func:`jitter_ink` works on preprocessed ink maps at training time (cheap): glyph-size jitter,
-  stroke thickening/thinning, small shifts; and, where asked, :func:`distort_ink` bends the
-  whole image as another hand might write it (turn, slant, stretch, elastic wobble).
+  stroke thickening/thinning, small shifts; where asked, :func:`distort_ink` bends the
+  whole image as another hand might write it (turn, slant, stretch, elastic wobble), and
+  :func:`low_resolution` shows it as a snip of a page at low zoom would arrive.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFilter
 
-from core.preprocess import PreprocessConfig
+from core.errors import TeXSnapError
+from core.preprocess import PreprocessConfig, preprocess
 
 DARK_THEMES = [
     ((30, 30, 30), (220, 220, 220)),
@@ -102,12 +104,16 @@ def jitter_ink(
     cfg: PreprocessConfig,
     strength: float = 1.0,
     distort: float = 0.0,
+    low_res: float = 0.0,
 ) -> np.ndarray:
     """Training-time variation of a preprocessed ink map (uint8 or float, 0 = background).
-    ``distort`` > 0 first bends the whole image (:func:`distort_ink`); at 0 no random number
-    is drawn for it, so runs without it see exactly the batches they always saw."""
+    ``distort`` > 0 first bends the whole image (:func:`distort_ink`); ``low_res`` is the
+    chance that it is then seen at low resolution (:func:`low_resolution`). At 0 neither draws
+    a random number, so runs without them see exactly the batches they always saw."""
     if distort > 0:
         ink = distort_ink(_as_float(ink), rng, distort)
+    if low_res > 0 and rng.random() < low_res:
+        ink = low_resolution(_as_float(ink), rng, cfg)
     if ink.dtype != np.uint8:
         ink = np.clip(ink * 255.0, 0, 255).astype(np.uint8)
     img = Image.fromarray(ink, mode="L")
@@ -122,6 +128,31 @@ def jitter_ink(
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.7)))
     out = np.asarray(img, np.float32) / 255.0
     return _fit(out, cfg)
+
+
+# Glyph heights (px) a snip at low zoom arrives with: im2latex-100k's formulas at half scale
+# (the robustness bar of issue #3) measure 3 px by preprocess.glyph_height, LaTeX at 60 dpi
+# too; 6 px is where the model already reads most formulas
+LOW_RES_GLYPH = (3.0, 6.0)
+
+
+def low_resolution(ink: np.ndarray, rng: random.Random, cfg: PreprocessConfig) -> np.ndarray:
+    """The formula as a snip at low zoom would reach the model: shrunk (area averaging, as a
+    PDF viewer draws a page) until its glyphs are :data:`LOW_RES_GLYPH` pixels high, sometimes
+    stored with few grey levels, then through the real preprocessor, which scales it back up
+    (blurred, and by what its glyph-size estimate makes of the small glyphs: the model must
+    read what inference will give it). ``ink``: float (H, W) in [0, 1], glyphs at
+    ``cfg.target_glyph``. Returns the preprocessed float map; the input if nothing is left."""
+    f = rng.uniform(*LOW_RES_GLYPH) / cfg.target_glyph
+    h, w = ink.shape
+    paper = Image.fromarray(np.clip((1.0 - ink) * 255.0, 0, 255).astype(np.uint8), mode="L")
+    small = paper.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BOX)
+    if rng.random() < 0.5:
+        small = _few_grey_levels(small, 8)
+    try:
+        return preprocess(small, cfg)
+    except TeXSnapError:  # blank at this size: too faint to count as ink
+        return ink
 
 
 def _as_float(ink: np.ndarray) -> np.ndarray:
