@@ -268,10 +268,11 @@ def _format_calibration(bins: list[CalibrationBin], ece: float) -> list[str]:
 def _format_stress(stress: dict | None) -> list[str]:
     if not stress:
         return []
-    lines = ["", "Robustness (exact match):", "  variant   exact match  drop vs clean"]
+    lines = ["", "Robustness:", "  variant   exact match  BLEU-4  drop vs clean"]
     for name, v in stress.items():
         drop = "" if name == "clean" else f"{v['drop_points']:.1f} points"
-        lines.append(f"  {name:<8}  {v['exact_match']:11.1%}  {drop}")
+        bleu = f"{v['bleu4']:.3f}" if "bleu4" in v else "-"
+        lines.append(f"  {name:<8}  {v['exact_match']:11.1%}  {bleu:>6}  {drop}")
     return lines
 
 

@@ -241,4 +241,8 @@ def test_stress_counts_images_a_variant_breaks_as_wrong(dataset_dir):
     stress = run_stress(rec, ds, clean)
     assert stress["clean"]["exact_match"] == 1.0
     for name in VARIANTS:
-        assert stress[name] == {"n": 4, "exact_match": 0.0, "drop_points": 100.0}
+        assert stress[name] == {"n": 4, "exact_match": 0.0, "bleu4": 0.0, "drop_points": 100.0}
+    assert stress["clean"]["bleu4"] == 1.0
+    clean.stress = stress
+    table = format_report(clean)
+    assert "Robustness:" in table and "BLEU-4" in table and "100.0 points" in table
