@@ -9,6 +9,7 @@ CUDA). Rank 0 alone logs, evaluates and writes files.
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import math
 import os
@@ -373,10 +374,18 @@ class Trainer:
         return self.out / "model" if self.dist.main else None
 
     def _leave_process_group(self) -> None:
-        """Ranks leave together. A rank that exited while rank 0 still evaluated and exported
-        sometimes aborted at exit (SIGABRT, "terminate called without an active exception"),
-        and torchrun then failed the whole run; with the barrier it has not happened since."""
+        """Ranks leave together, and leave nothing of the group to interpreter shutdown.
+
+        A rank that exited while rank 0 still evaluated and exported sometimes aborted at exit
+        (SIGABRT, "terminate called without an active exception"), and torchrun then failed
+        the whole run: hence the barrier. It happened once more after a time-budget stop on a
+        loaded machine (session (13)): the DDP wrapper's reducer still held the gloo group, so
+        destroy_process_group only unregistered it, and its worker threads were torn down
+        during interpreter finalization. Dropping the wrapper first lets the group be freed,
+        and its threads joined, while Python is fully alive."""
         if self.dist.world > 1 and dist.is_initialized():
+            self.net = self.model  # the DDP reducer holds a reference to the process group
+            gc.collect()
             dist.barrier()
             dist.destroy_process_group()
 
