@@ -1,0 +1,86 @@
+"""How well the preprocessor's glyph-size estimate follows the zoom: the dev formulas typeset
+by LaTeX at 300 dpi and at lower resolutions, the estimate at each divided by the 300-dpi one
+and by the resolution ratio (1.0 = the estimate scales exactly with the zoom).
+
+    PYTHONPATH=. .venv/bin/python benchmarks/glyph_size.py [-n 120] [--seed 0]
+
+Compared: ``preprocess.glyph_height`` (median height of the components above 0.4 ink) and a
+candidate that counts fainter ink (0.2) and weighs each component by its ink, so the fragments
+of thin strokes that fade at low resolution count for little. Input rescaled by an estimate
+that falls with the resolution ends up larger than a crisp snip of the same formula. The
+model is trained on what the current estimate gives, so changing it needs a retrained model.
+Needs LaTeX (``make texdeps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+
+import numpy as np
+from scipy import ndimage
+
+from core.preprocess import glyph_height, ink_map
+from training.data.build import LATEX_ENVS
+from training.data.latex_render import typeset
+from training.data.sources import load_formulas
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+
+from low_resolution import on_paper  # noqa: E402
+
+
+def ink_weighted_height(ink: np.ndarray, threshold: float = 0.2) -> float | None:
+    """Candidate estimate: the ink-weighted median height of glyph-like components."""
+    labels, n = ndimage.label(ink > threshold)
+    if n == 0:
+        return None
+    boxes = ndimage.find_objects(labels)
+    heights = np.array([b[0].stop - b[0].start for b in boxes])
+    widths = np.array([b[1].stop - b[1].start for b in boxes])
+    weight = np.asarray(ndimage.sum_labels(ink, labels, index=np.arange(1, n + 1)))
+    glyph_like = heights >= widths * 0.3
+    stroke = widths < heights * 0.15
+    letters = heights[glyph_like & ~stroke]
+    if letters.size:
+        glyph_like &= ~(stroke & (heights > 2 * np.median(letters)))
+    keep = glyph_like if glyph_like.any() else np.ones(n, bool)
+    keep &= heights >= 0.25 * heights[keep].max()
+    h, w = heights[keep], weight[keep]
+    order = np.argsort(h)
+    cum = np.cumsum(w[order])
+    return float(h[order][np.searchsorted(cum, cum[-1] / 2)])
+
+
+ESTIMATES = {"glyph_height": glyph_height, "ink-weighted": ink_weighted_height}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("-n", type=int, default=120)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dpi", type=float, nargs="+", default=[150, 100, 75, 60, 50])
+    args = p.parse_args()
+    pool = load_formulas(split="dev", environments=LATEX_ENVS)
+    if not pool:
+        print("no dev formulas: is ../shared/data/formulas there?", file=sys.stderr)
+        return 1
+    formulas = random.Random(args.seed).sample(pool, min(args.n, len(pool)))
+    ref = [on_paper(i) if i is not None else None for i in typeset(formulas, dpi=300)]
+    for dpi in args.dpi:
+        low = [on_paper(i) if i is not None else None for i in typeset(formulas, dpi=dpi)]
+        for name, estimate in ESTIMATES.items():
+            ratios = []
+            for a, b in zip(ref, low, strict=True):
+                ga = estimate(ink_map(a)) if a is not None else None
+                gb = estimate(ink_map(b)) if b is not None else None
+                if ga and gb:
+                    ratios.append(gb / ga / (dpi / 300))
+            q = np.percentile(ratios, [25, 50, 75])
+            print(f"{dpi:4.0f} dpi {name:>13}: median {q[1]:.2f} (quartiles {q[0]:.2f}-{q[2]:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
