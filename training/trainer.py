@@ -379,10 +379,11 @@ class Trainer:
         A rank that exited while rank 0 still evaluated and exported sometimes aborted at exit
         (SIGABRT, "terminate called without an active exception"), and torchrun then failed
         the whole run: hence the barrier. It happened once more after a time-budget stop on a
-        loaded machine (session (13)): the DDP wrapper's reducer still held the gloo group, so
-        destroy_process_group only unregistered it, and its worker threads were torn down
-        during interpreter finalization. Dropping the wrapper first lets the group be freed,
-        and its threads joined, while Python is fully alive."""
+        loaded machine (session (13)) and did not reproduce. The likely path: the DDP wrapper's
+        reducer still held the gloo group, so destroy_process_group only unregistered it, and
+        its worker threads were torn down during interpreter finalization. Dropping the
+        wrapper first lets the group be freed, and its threads joined, while Python is fully
+        alive."""
         if self.dist.world > 1 and dist.is_initialized():
             self.net = self.model  # the DDP reducer holds a reference to the process group
             gc.collect()
