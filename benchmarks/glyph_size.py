@@ -21,7 +21,7 @@ import sys
 import numpy as np
 from scipy import ndimage
 
-from core.preprocess import glyph_height, ink_map
+from core.preprocess import glyph_height, glyph_like_components, ink_map
 from training.data.build import LATEX_ENVS
 from training.data.latex_render import typeset
 from training.data.sources import load_formulas
@@ -40,11 +40,7 @@ def ink_weighted_height(ink: np.ndarray, threshold: float = 0.2) -> float | None
     heights = np.array([b[0].stop - b[0].start for b in boxes])
     widths = np.array([b[1].stop - b[1].start for b in boxes])
     weight = np.asarray(ndimage.sum_labels(ink, labels, index=np.arange(1, n + 1)))
-    glyph_like = heights >= widths * 0.3
-    stroke = widths < heights * 0.15
-    letters = heights[glyph_like & ~stroke]
-    if letters.size:
-        glyph_like &= ~(stroke & (heights > 2 * np.median(letters)))
+    glyph_like = glyph_like_components(heights, widths)
     keep = glyph_like if glyph_like.any() else np.ones(n, bool)
     keep &= heights >= 0.25 * heights[keep].max()
     h, w = heights[keep], weight[keep]
@@ -54,6 +50,15 @@ def ink_weighted_height(ink: np.ndarray, threshold: float = 0.2) -> float | None
 
 
 ESTIMATES = {"glyph_height": glyph_height, "ink-weighted": ink_weighted_height}
+
+
+def _estimates(formulas: list[str], dpi: float) -> dict[str, list[float | None]]:
+    """Each estimate of each formula typeset at ``dpi`` (None where TeX refused it)."""
+    maps = [ink_map(on_paper(i)) if i is not None else None for i in typeset(formulas, dpi=dpi)]
+    return {
+        name: [estimate(m) if m is not None else None for m in maps]
+        for name, estimate in ESTIMATES.items()
+    }
 
 
 def main() -> int:
@@ -67,16 +72,12 @@ def main() -> int:
         print("no dev formulas: is ../shared/data/formulas there?", file=sys.stderr)
         return 1
     formulas = random.Random(args.seed).sample(pool, min(args.n, len(pool)))
-    ref = [on_paper(i) if i is not None else None for i in typeset(formulas, dpi=300)]
+    ref = _estimates(formulas, 300)
     for dpi in args.dpi:
-        low = [on_paper(i) if i is not None else None for i in typeset(formulas, dpi=dpi)]
-        for name, estimate in ESTIMATES.items():
-            ratios = []
-            for a, b in zip(ref, low, strict=True):
-                ga = estimate(ink_map(a)) if a is not None else None
-                gb = estimate(ink_map(b)) if b is not None else None
-                if ga and gb:
-                    ratios.append(gb / ga / (dpi / 300))
+        low = _estimates(formulas, dpi)
+        for name in ESTIMATES:
+            pairs = zip(ref[name], low[name], strict=True)
+            ratios = [gb / ga / (dpi / 300) for ga, gb in pairs if ga and gb]
             q = np.percentile(ratios, [25, 50, 75])
             print(f"{dpi:4.0f} dpi {name:>13}: median {q[1]:.2f} (quartiles {q[0]:.2f}-{q[2]:.2f})")
     return 0

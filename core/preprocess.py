@@ -84,7 +84,15 @@ def glyph_height(ink: np.ndarray) -> float | None:
         return None
     heights = np.array([s[0].stop - s[0].start for s in ndimage.find_objects(labels)])
     widths = np.array([s[1].stop - s[1].start for s in ndimage.find_objects(labels)])
-    # dots, bars and noise say nothing about glyph size; keep components that look like glyphs
+    glyph_like = glyph_like_components(heights, widths)
+    candidates = heights[glyph_like] if glyph_like.any() else heights
+    glyphish = candidates[candidates >= 0.25 * candidates.max()]
+    return float(np.median(glyphish))
+
+
+def glyph_like_components(heights: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """Which connected components (by bounding-box size) look like glyphs: dots, bars and
+    noise say nothing about glyph size."""
     glyph_like = heights >= widths * 0.3
     stroke = widths < heights * 0.15  # "1", "|", and rules
     letters = heights[glyph_like & ~stroke]
@@ -92,9 +100,7 @@ def glyph_height(ink: np.ndarray) -> float | None:
         # a stroke far taller than the letters is the border of a sloppy snip or a big
         # delimiter: counting it made the formula tiny
         glyph_like &= ~(stroke & (heights > 2 * np.median(letters)))
-    candidates = heights[glyph_like] if glyph_like.any() else heights
-    glyphish = candidates[candidates >= 0.25 * candidates.max()]
-    return float(np.median(glyphish))
+    return glyph_like
 
 
 def preprocess(src: ImageSource, cfg: PreprocessConfig | None = None) -> np.ndarray:
