@@ -4,11 +4,13 @@ and by the resolution ratio (1.0 = the estimate scales exactly with the zoom).
 
     PYTHONPATH=. .venv/bin/python benchmarks/glyph_size.py [-n 120] [--seed 0]
 
-Compared: ``preprocess.glyph_height`` (median height of the components above 0.4 ink) and a
-candidate that counts fainter ink (0.2) and weighs each component by its ink, so the fragments
-of thin strokes that fade at low resolution count for little. Input rescaled by an estimate
-that falls with the resolution ends up larger than a crisp snip of the same formula. The
-model is trained on what the current estimate gives, so changing it needs a retrained model.
+Compared: ``preprocess.glyph_height`` (median height of the components above 0.4 ink) and
+``preprocess.ink_weighted_glyph_height``, which counts fainter ink (0.2) and weighs each
+component by its ink, so the fragments of thin strokes that fade at low resolution count for
+little. Input rescaled by an estimate that falls with the resolution ends up larger than a
+crisp snip of the same formula. The model is trained on what the first estimate gives, so it
+stays the one training uses; the recognizer also reads a snip with small glyphs at the second
+(``preprocess.candidates``).
 Needs LaTeX (``make texdeps``).
 """
 
@@ -19,9 +21,8 @@ import random
 import sys
 
 import numpy as np
-from scipy import ndimage
 
-from core.preprocess import glyph_height, glyph_like_components, ink_map
+from core.preprocess import glyph_height, ink_map, ink_weighted_glyph_height
 from training.data.build import LATEX_ENVS
 from training.data.latex_render import typeset
 from training.data.sources import load_formulas
@@ -30,26 +31,7 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 
 from low_resolution import on_paper  # noqa: E402
 
-
-def ink_weighted_height(ink: np.ndarray, threshold: float = 0.2) -> float | None:
-    """Candidate estimate: the ink-weighted median height of glyph-like components."""
-    labels, n = ndimage.label(ink > threshold)
-    if n == 0:
-        return None
-    boxes = ndimage.find_objects(labels)
-    heights = np.array([b[0].stop - b[0].start for b in boxes])
-    widths = np.array([b[1].stop - b[1].start for b in boxes])
-    weight = np.asarray(ndimage.sum_labels(ink, labels, index=np.arange(1, n + 1)))
-    glyph_like = glyph_like_components(heights, widths)
-    keep = glyph_like if glyph_like.any() else np.ones(n, bool)
-    keep &= heights >= 0.25 * heights[keep].max()
-    h, w = heights[keep], weight[keep]
-    order = np.argsort(h)
-    cum = np.cumsum(w[order])
-    return float(h[order][np.searchsorted(cum, cum[-1] / 2)])
-
-
-ESTIMATES = {"glyph_height": glyph_height, "ink-weighted": ink_weighted_height}
+ESTIMATES = {"glyph_height": glyph_height, "ink-weighted": ink_weighted_glyph_height}
 
 
 def _estimates(formulas: list[str], dpi: float) -> dict[str, list[float | None]]:

@@ -19,7 +19,6 @@ from PIL import Image
 from core.dataset import Dataset
 from core.decoding import allowed_logits
 from core.errors import TeXSnapError
-from core.preprocess import preprocess
 from core.recognizer import batch_images
 
 MAX_PANELS = 40  # tokens drawn per image; long formulas are cut off here
@@ -33,7 +32,7 @@ def attention_maps(rec, image) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Preprocessed image (H, W), the greedy tokens, and their maps (T, H/16, W/16)."""
     model, vocab = rec.loaded.model, rec.loaded.vocab
     cfg = model.cfg
-    arr = preprocess(image, rec.loaded.preprocess)
+    arr = rec.model_input(image, beam=1)  # a small snip: the input its reading came from
     images, sizes = batch_images([arr], rec.device)
     _, mask, cross = model.encode(images, sizes)
     gh, gw = math.ceil(arr.shape[0] / cfg.stride), math.ceil(arr.shape[1] / cfg.stride)

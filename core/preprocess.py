@@ -4,7 +4,8 @@ The model sees a float "ink" map (1 = ink, 0 = paper) whatever the input looked 
 dark-mode screenshots, coloured text, coloured or uneven backgrounds (whiteboard photos) all
 become dark-on-light-equivalent ink. The image is then cropped to its content and rescaled
 so that the median glyph lands at ``target_glyph`` pixels: users snip at any zoom level, and
-a fixed-size model only reads glyphs of the size it was trained on.
+a fixed-size model only reads glyphs of the size it was trained on. A snip with glyphs of a few
+pixels, whose size is uncertain, gets a second input (:func:`candidates`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class PreprocessConfig:
     margin: int = 8  # paper kept around the content, px
     multiple: int = 16  # pad sizes to a multiple of the encoder's stride
     ink_threshold: float = 0.12  # ink below this (noise, JPEG ringing) is paper
+    # at or below this glyph height (px, before rescaling) a snip is also read at the
+    # ink-weighted glyph size (``candidates``); 0 turns that off
+    low_res_glyph: float = 6.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,6 +94,28 @@ def glyph_height(ink: np.ndarray) -> float | None:
     return float(np.median(glyphish))
 
 
+def ink_weighted_glyph_height(ink: np.ndarray, threshold: float = 0.2) -> float | None:
+    """Ink-weighted median height of the glyph-like components above ``threshold`` ink.
+
+    At low resolution thin strokes fade and break into fragments that :func:`glyph_height`
+    counts as small glyphs; weighed by their ink they count for little, so this estimate
+    follows the zoom where that one falls (``benchmarks/glyph_size.py``)."""
+    labels, n = ndimage.label(ink > threshold)
+    if n == 0:
+        return None
+    boxes = ndimage.find_objects(labels)
+    heights = np.array([b[0].stop - b[0].start for b in boxes])
+    widths = np.array([b[1].stop - b[1].start for b in boxes])
+    weight = np.asarray(ndimage.sum_labels(ink, labels, index=np.arange(1, n + 1)))
+    glyph_like = glyph_like_components(heights, widths)
+    keep = glyph_like if glyph_like.any() else np.ones(n, bool)
+    keep &= heights >= 0.25 * heights[keep].max()
+    h, w = heights[keep], weight[keep]
+    order = np.argsort(h)
+    cum = np.cumsum(w[order])
+    return float(h[order][np.searchsorted(cum, cum[-1] / 2)])
+
+
 def glyph_like_components(heights: np.ndarray, widths: np.ndarray) -> np.ndarray:
     """Which connected components (by bounding-box size) look like glyphs: dots, bars and
     noise say nothing about glyph size."""
@@ -110,6 +136,30 @@ def preprocess(src: ImageSource, cfg: PreprocessConfig | None = None) -> np.ndar
     that cannot be read.
     """
     cfg = cfg or PreprocessConfig()
+    return _rescale_and_pad(_cropped_ink(src, cfg), cfg)
+
+
+def candidates(src: ImageSource, cfg: PreprocessConfig | None = None) -> list[np.ndarray]:
+    """Model inputs to read ``src`` from: :func:`preprocess`'s first, then, for a snip whose
+    glyphs are at most ``cfg.low_res_glyph`` px, the same ink rescaled by the ink-weighted
+    glyph size where that is larger.
+
+    At a few pixels a glyph's size is uncertain (faded strokes count as small glyphs), so
+    the recognizer reads both and keeps the reading the model is surer of. Same errors as
+    :func:`preprocess`."""
+    cfg = cfg or PreprocessConfig()
+    ink = _cropped_ink(src, cfg)
+    glyph = glyph_height(ink)
+    out = [_rescale_and_pad(ink, cfg, glyph)]
+    if glyph is not None and glyph <= cfg.low_res_glyph:
+        weighted = ink_weighted_glyph_height(ink)
+        if weighted is not None and weighted > glyph:
+            out.append(_rescale_and_pad(ink, cfg, weighted))
+    return out
+
+
+def _cropped_ink(src: ImageSource, cfg: PreprocessConfig) -> np.ndarray:
+    """The ink map of ``src``, noise removed, cropped to its content."""
     img = load_image(src)
     if img.width * img.height > 6_000_000:  # analysis at this size only costs time
         factor = int(np.ceil(np.sqrt(img.width * img.height / 6_000_000)))
@@ -120,8 +170,7 @@ def preprocess(src: ImageSource, cfg: PreprocessConfig | None = None) -> np.ndar
     if box is None:
         raise BlankImage("The image is blank: there is no formula to read.")
     y0, y1, x0, x1 = box
-    ink = ink[y0:y1, x0:x1]
-    return _rescale_and_pad(ink, cfg)
+    return ink[y0:y1, x0:x1]
 
 
 def _content_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -133,9 +182,13 @@ def _content_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
-def _rescale_and_pad(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+def _rescale_and_pad(
+    ink: np.ndarray, cfg: PreprocessConfig, glyph: float | None = None
+) -> np.ndarray:
+    """``ink`` rescaled so that glyphs of ``glyph`` px (default: :func:`glyph_height`'s
+    estimate) land at ``cfg.target_glyph``, within the model's limits, and padded."""
     h, w = ink.shape
-    gh = glyph_height(ink) or h
+    gh = glyph or glyph_height(ink) or h
     scale = cfg.target_glyph / max(gh, 1.0)
     inner_h, inner_w = cfg.max_height - 2 * cfg.margin, cfg.max_width - 2 * cfg.margin
     scale = min(scale, inner_h / h, inner_w / w)

@@ -20,7 +20,7 @@ from core.device import select_device
 from core.errors import BlankImage, TeXSnapError
 from core.imageio import ImageSource
 from core.paths import resources_dir
-from core.preprocess import preprocess
+from core.preprocess import candidates
 from core.result import Alternative, Result
 
 MAX_BEAM = 10
@@ -66,11 +66,21 @@ class Recognizer:
         unreadable ones raise :class:`InvalidImage`."""
         start = time.perf_counter()
         try:
-            arr = preprocess(image, self.loaded.preprocess)
+            arrays = candidates(image, self.loaded.preprocess)
         except BlankImage as exc:
             return Result("", 0.0, ms=_ms(start), empty_reason=str(exc))
-        hyps = self._decode([arr], beam, alternatives)[0]
+        hyps = surest(self._decode(arrays, beam, alternatives))
         return self._result(hyps, alternatives, _ms(start))
+
+    def model_input(self, image: ImageSource, beam: int | None = None) -> np.ndarray:
+        """The preprocessed input that :meth:`recognize`'s reading of ``image`` comes from
+        (for the attention maps). Raises as :func:`preprocess.candidates` does."""
+        arrays = candidates(image, self.loaded.preprocess)
+        if len(arrays) == 1:
+            return arrays[0]
+        readings = self._decode(arrays, beam, 0)
+        best = surest(readings)
+        return next(a for a, r in zip(arrays, readings, strict=True) if r is best)
 
     def recognize_batch(
         self,
@@ -82,22 +92,28 @@ class Recognizer:
         """Read many images; an unreadable one yields its error in place, the rest go on.
         ``ms`` of each result is the batch's time shared out evenly."""
         out: list[Result | TeXSnapError | None] = [None] * len(images)
-        arrays: list[tuple[int, np.ndarray]] = []
+        arrays: list[tuple[int, int, np.ndarray]] = []  # (image, candidate, input)
         start = time.perf_counter()
         for i, img in enumerate(images):
             try:
-                arrays.append((i, preprocess(img, self.loaded.preprocess)))
+                arrays += [(i, k, a) for k, a in enumerate(candidates(img, self.loaded.preprocess))]
             except BlankImage as exc:
                 out[i] = Result("", 0.0, empty_reason=str(exc))
             except TeXSnapError as exc:
                 out[i] = exc
         # similar widths together: less padding, less wasted compute
-        arrays.sort(key=lambda x: x[1].shape[1])
+        arrays.sort(key=lambda x: x[2].shape[1])
+        readings: dict[int, list[tuple[int, list[Hypothesis]]]] = {}
         for b in range(0, len(arrays), batch_size):
             chunk = arrays[b : b + batch_size]
-            hyps = self._decode([a for _, a in chunk], beam, alternatives)
-            for (i, _), h in zip(chunk, hyps, strict=True):
-                out[i] = self._result(h, alternatives, 0.0)
+            hyps = self._decode([a for _, _, a in chunk], beam, alternatives)
+            for (i, k, _), h in zip(chunk, hyps, strict=True):
+                readings.setdefault(i, []).append((k, h))
+        for i, found in readings.items():
+            # in candidate order, so that a tie keeps the standard reading
+            out[i] = self._result(
+                surest([h for _, h in sorted(found, key=lambda x: x[0])]), alternatives, 0.0
+            )
         each = _ms(start) / max(1, len(images))
         for r in out:
             if isinstance(r, Result):
@@ -136,6 +152,19 @@ class Recognizer:
         if not hyp.finished:
             return 0.0
         return float(math.exp(self.loaded.calibration * hyp.logprob))
+
+
+def surest(readings: list[list[Hypothesis]]) -> list[Hypothesis]:
+    """Of one image's readings (one list of hypotheses per candidate input, best first), the
+    one whose best hypothesis has the highest mean log-probability per token: the candidate
+    the model reads most fluently. Per token, because a longer reading is not a worse one;
+    the first wins a tie."""
+
+    def fluency(hyps: list[Hypothesis]) -> float:
+        best = hyps[0]
+        return best.logprob / (len(best.ids) + 1) if best.finished else -math.inf
+
+    return max(readings, key=fluency)
 
 
 def batch_images(arrays: list[np.ndarray], device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -9,7 +9,15 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from core.errors import BlankImage, InvalidImage
-from core.preprocess import PreprocessConfig, glyph_height, ink_map, preprocess, to_pil
+from core.preprocess import (
+    PreprocessConfig,
+    candidates,
+    glyph_height,
+    ink_map,
+    ink_weighted_glyph_height,
+    preprocess,
+    to_pil,
+)
 from core.render import render_image
 
 FORMULA = r"\frac{a+b}{c}=\sum_{i=1}^{n}x_{i}^{2}"
@@ -117,6 +125,56 @@ def test_glyph_height_measures_letters_not_bars():
     ink[20:22, 50:52] = 1.0  # a dot
     assert glyph_height(ink) == 20.0
     assert glyph_height(np.zeros((10, 10), np.float32)) is None
+
+
+SIMPLE = r"a^{2}+b_{k}=\alpha x+\beta y"  # no big operator: its glyphs are all alike
+
+
+@pytest.fixture(scope="module")
+def crisp_and_small() -> tuple[Image.Image, Image.Image]:
+    """One formula at 300 dpi, and the same snipped at a sixth of the zoom (glyphs ~8 px)."""
+    big = render_image(SIMPLE, dpi=300, background="white").convert("RGB")
+    small = big.resize((big.width // 6, big.height // 6), Image.Resampling.LANCZOS)
+    return big, small
+
+
+def test_ink_weighted_glyph_size_follows_the_zoom_where_glyph_height_falls(crisp_and_small):
+    big, small = (ink_map(img) for img in crisp_and_small)
+    # faded thin strokes break into fragments that glyph_height counts as small glyphs
+    assert glyph_height(small) < 0.8 * glyph_height(big) / 6
+    # weighed by their ink the fragments count for little
+    assert ink_weighted_glyph_height(small) == pytest.approx(
+        ink_weighted_glyph_height(big) / 6, rel=0.2
+    )
+    assert ink_weighted_glyph_height(np.zeros((10, 10), np.float32)) is None
+
+
+def test_a_crisp_snip_is_read_once(crisp_and_small):
+    big, _ = crisp_and_small
+    (only,) = candidates(big)
+    assert np.array_equal(only, preprocess(big))
+
+
+def test_a_low_zoom_snip_is_also_read_at_its_ink_weighted_glyph_size(crisp_and_small):
+    big, small = crisp_and_small
+    standard, weighted = candidates(small)
+    assert np.array_equal(standard, preprocess(small))
+    # the second is enlarged less, to about the size the crisp snip reaches the model at
+    _, cols = content_rows_cols(weighted)
+    _, ref_cols = content_rows_cols(preprocess(big))
+    assert len(cols) < len(content_rows_cols(standard)[1])
+    assert abs(len(cols) - len(ref_cols)) <= 0.25 * len(ref_cols)
+    for arr in (standard, weighted):
+        assert arr.shape[0] % CFG.multiple == 0 and arr.shape[1] % CFG.multiple == 0
+    # a model whose config turns it off reads the standard input alone
+    assert len(candidates(small, PreprocessConfig(low_res_glyph=0))) == 1
+
+
+def test_candidates_of_bad_input_raise_as_preprocess_does():
+    with pytest.raises(BlankImage):
+        candidates(Image.new("RGB", (50, 30), "white"))
+    with pytest.raises(InvalidImage):
+        candidates(b"not an image")
 
 
 def test_a_border_line_at_the_edge_of_a_snip_does_not_shrink_the_formula():

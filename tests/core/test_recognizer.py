@@ -11,7 +11,8 @@ from PIL import Image
 
 from core.decoding import Hypothesis
 from core.errors import InvalidImage, ModelError
-from core.recognizer import MAX_BEAM, Recognizer, default_model_dir
+from core.preprocess import candidates
+from core.recognizer import MAX_BEAM, Recognizer, default_model_dir, surest
 from core.result import Result
 
 
@@ -120,6 +121,53 @@ def test_batch_of_nothing(rec):
 def test_batch_of_only_bad_inputs(rec):
     out = rec.recognize_batch([b"", b"x"])
     assert all(isinstance(r, InvalidImage) for r in out)
+
+
+def test_the_surest_reading_is_the_most_fluent_per_token():
+    def reading(n_tokens: int, logprob: float, finished: bool = True) -> list[Hypothesis]:
+        return [Hypothesis(list(range(n_tokens)), [0.5] * (n_tokens + 1), logprob, finished)]
+
+    short_unsure = reading(1, -1.0)  # -0.5 a token
+    long_sure = reading(9, -2.0)  # -0.2 a token: longer, but read more surely
+    assert surest([short_unsure, long_sure]) is long_sure
+    tie = reading(9, -2.0)
+    assert surest([long_sure, tie]) is long_sure  # the standard input keeps a tie
+    cut_off = reading(3, -0.1, finished=False)  # ran into the length cap
+    assert surest([cut_off, short_unsure]) is short_unsure
+
+
+@pytest.fixture(scope="module")
+def low_zoom_png(tmp_path_factory):
+    """A formula snipped at low zoom: glyphs of a few pixels, so it is read twice."""
+    from core.render import render_image
+
+    big = render_image(r"a^{2}+b_{k}=\alpha x+\beta y", dpi=300, background="white")
+    small = big.convert("RGB").resize((big.width // 6, big.height // 6), Image.LANCZOS)
+    path = tmp_path_factory.mktemp("low-zoom") / "small.png"
+    small.save(path)
+    assert len(candidates(path)) == 2
+    return path
+
+
+def test_a_low_zoom_snip_gives_the_surer_of_its_two_readings(rec, low_zoom_png, formula_png):
+    inputs = candidates(low_zoom_png, rec.loaded.preprocess)
+    readings = [rec._decode([arr], 2, 1)[0] for arr in inputs]
+    expected = rec._result(surest(readings), 1, 0.0)
+    single = rec.recognize(low_zoom_png, beam=2, alternatives=1)
+    check_result(single)
+    assert (single.latex, single.confidence) == (expected.latex, expected.confidence)
+    # the attention maps are drawn on the input the reading came from
+    chosen = inputs[[r is surest(readings) for r in readings].index(True)]
+    assert np.array_equal(rec.model_input(low_zoom_png, beam=2), chosen)
+    (crisp,) = candidates(formula_png, rec.loaded.preprocess)
+    assert np.array_equal(rec.model_input(formula_png), crisp)
+    # in a batch, its readings are paired up again whatever the batches and their order
+    out = rec.recognize_batch(
+        [formula_png, low_zoom_png, b"", low_zoom_png], beam=2, alternatives=1, batch_size=2
+    )
+    assert out[0].latex == rec.recognize(formula_png, beam=2, alternatives=1).latex
+    assert out[1].latex == out[3].latex == single.latex
+    assert isinstance(out[2], InvalidImage)
 
 
 def test_confidence_is_a_probability(rec):
