@@ -149,6 +149,16 @@ def test_ink_weighted_glyph_size_follows_the_zoom_where_glyph_height_falls(crisp
     assert ink_weighted_glyph_height(np.zeros((10, 10), np.float32)) is None
 
 
+def test_the_ink_weighted_estimate_ignores_faint_fragments():
+    ink = np.zeros((40, 120), np.float32)
+    for x in (5, 30, 55):
+        ink[10:30, x : x + 12] = 1.0  # three glyphs 20 px high
+    for x in (80, 90, 100, 110):
+        ink[12:17, x : x + 3] = 0.5  # four faint fragments of a thin stroke, 5 px high
+    assert ink_weighted_glyph_height(ink) == 20
+    assert glyph_height(ink) < 20  # the plain median counts the fragments
+
+
 def test_a_crisp_snip_is_read_once(crisp_and_small):
     big, _ = crisp_and_small
     (only,) = candidates(big)

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from core.errors import InvalidImage
@@ -45,15 +44,3 @@ def test_lower_resolution_gives_smaller_glyphs():
     low_resolution.score_at(crisp, FORMULAS, 120)
     low_resolution.score_at(small, FORMULAS, 60)
     assert sum(small.sizes) < 0.75 * sum(crisp.sizes)
-
-
-def test_the_ink_weighted_estimate_ignores_faint_fragments():
-    import glyph_size
-
-    ink = np.zeros((40, 120), np.float32)
-    for x in (5, 30, 55):
-        ink[10:30, x : x + 12] = 1.0  # three glyphs 20 px high
-    for x in (80, 90, 100, 110):
-        ink[12:17, x : x + 3] = 0.5  # four faint fragments of a thin stroke, 5 px high
-    assert glyph_size.ink_weighted_height(ink) == 20
-    assert glyph_size.ink_weighted_height(np.zeros((8, 8), np.float32)) is None
