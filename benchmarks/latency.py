@@ -4,13 +4,16 @@
     PYTHONPATH=. .venv/bin/python benchmarks/latency.py --model DIR
     PYTHONPATH=. .venv/bin/python benchmarks/latency.py --random       # random base architecture
     ... --json latency.json                                            # also write the numbers
+    ... --zoom 0.3                                                     # snips at low zoom
 
 Each timing is ``Recognizer.recognize(png_bytes)``: decoding the PNG and preprocessing
 included, as a user's snip. The images are ~20 printed formulas of about 60 tokens rendered
 with mathtext. Issue #2's bars: median <= 100 ms greedy and <= 300 ms beam 5 on 2 cores.
 CPU time is reported next to wall time: on a busy machine wall time includes waiting for a
 core, CPU time does not (with 2 threads it also counts both threads' work). The breakdown
-(preprocessing, encoder, decoder per token) says where the time goes.
+(preprocessing, encoder, decoder per token) says where the time goes. ``--zoom`` shrinks the
+snips first: at 0.3 their glyphs measure a few pixels, and the recognizer reads each of them at
+two glyph sizes (``preprocess.candidates``); the table says how many.
 """
 
 from __future__ import annotations
@@ -97,6 +100,19 @@ def throughput(rec, pngs, counts, batch: int, repeats: int, cap: bool) -> dict:
     return {"batch": batch, "images_per_s": statistics.median(rates)}
 
 
+def shrink(png: bytes, zoom: float) -> bytes:
+    """The snip at ``zoom`` times its size, as a PNG (a formula snipped at low zoom)."""
+    import io
+
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png))
+    size = (max(1, round(img.width * zoom)), max(1, round(img.height * zoom)))
+    out = io.BytesIO()
+    img.resize(size, Image.Resampling.LANCZOS).save(out, format="PNG")
+    return out.getvalue()
+
+
 def table(r: dict) -> str:
     g, b = r["greedy"], r["beam"]
     rows = [
@@ -115,7 +131,14 @@ def table(r: dict) -> str:
             f"Model: {r['model']} ({r['parameters']:,} parameters"
             + (", random weights, decoding capped at each formula's length" if r["random"] else "")
             + f"); {r['threads']} torch threads; {r['images']} images of "
-            f"{r['formula_tokens_median']:.0f} tokens (median); load average "
+            f"{r['formula_tokens_median']:.0f} tokens (median)"
+            + (
+                f", shrunk to {r['zoom']:g} of their size ({r['read_twice']} of them read "
+                "at two glyph sizes)"
+                if r["zoom"] != 1
+                else ""
+            )
+            + "; load average "
             f"{r['load_before']:.1f} before, {r['load_after']:.1f} after.",
             "",
             *rows,
@@ -137,10 +160,12 @@ def main() -> int:
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    parser.add_argument("--zoom", type=float, default=1.0, help="shrink the snips (0.3: small)")
     args = parser.parse_args()
     os.environ["TEXSNAP_THREADS"] = str(args.threads)  # read by core.device
 
     from core.latex import canonical_tokens
+    from core.preprocess import candidates
     from core.recognizer import Recognizer
     from core.render import render_png
 
@@ -149,6 +174,8 @@ def main() -> int:
         rec = Recognizer.from_pretrained(model_dir, device="cpu")
     formulas = pick_formulas(args.images)
     pngs = [render_png(f, background="white") for f in formulas]
+    if args.zoom != 1:
+        pngs = [shrink(png, args.zoom) for png in pngs]
     counts = [len(canonical_tokens(f)) for f in formulas]
     load_before = os.getloadavg()[0]
     for png, n in list(zip(pngs, counts, strict=True))[:3]:  # warm-up: allocator, kernels
@@ -162,6 +189,8 @@ def main() -> int:
         "threads": args.threads,
         "images": len(pngs),
         "formula_tokens_median": statistics.median(counts),
+        "zoom": args.zoom,
+        "read_twice": sum(len(candidates(png, rec.loaded.preprocess)) > 1 for png in pngs),
         "load_before": load_before,
         "greedy": run_mode(rec, pngs, counts, 1, args.repeats, is_random),
         "beam": run_mode(rec, pngs, counts, args.beam, max(1, args.repeats - 1), is_random),

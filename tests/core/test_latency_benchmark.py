@@ -1,0 +1,29 @@
+"""benchmarks/latency.py: its timings cover snips at low zoom, which are read twice."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import latency  # noqa: E402
+
+
+@pytest.mark.parametrize("zoom, twice", [(1.0, 0), (0.3, 2)])
+def test_latency_of_snips_at_a_zoom(tmp_path, monkeypatch, capsys, zoom, twice):
+    out = tmp_path / "latency.json"
+    monkeypatch.setenv("TEXSNAP_THREADS", "2")  # main() sets it; restored after the test
+    argv = ["latency.py", "--random", "--images", "2", "--repeats", "1", "--beam", "2"]
+    monkeypatch.setattr(
+        sys, "argv", [*argv, "--batch", "2", "--zoom", str(zoom), "--json", str(out)]
+    )
+    assert latency.main() == 0
+    result = json.loads(out.read_text())
+    assert (result["zoom"], result["read_twice"], result["images"]) == (zoom, twice, 2)
+    assert result["greedy"]["median_ms"] > 0
+    said = capsys.readouterr().out
+    assert ("read at two glyph sizes" in said) == (zoom != 1)
