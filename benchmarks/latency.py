@@ -104,12 +104,11 @@ def shrink(png: bytes, zoom: float) -> bytes:
     """The snip at ``zoom`` times its size, as a PNG (a formula snipped at low zoom)."""
     import io
 
-    from PIL import Image
+    from core.imageio import load_image
+    from core.stress import rescale  # as the stress set's half-scale variant
 
-    img = Image.open(io.BytesIO(png))
-    size = (max(1, round(img.width * zoom)), max(1, round(img.height * zoom)))
     out = io.BytesIO()
-    img.resize(size, Image.Resampling.LANCZOS).save(out, format="PNG")
+    rescale(load_image(png), zoom).save(out, format="PNG")
     return out.getvalue()
 
 
