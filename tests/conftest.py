@@ -63,3 +63,16 @@ def formula_png(tmp_path) -> Path:
     path = tmp_path / "formula.png"
     path.write_bytes(render_png(r"\frac{a}{b}+x^{2}", dpi=150))
     return path
+
+
+@pytest.fixture(scope="session")
+def crisp_and_low_zoom():
+    """One formula with no big operator (its glyphs are all alike) at 300 dpi, and the same
+    snipped at a sixth of the zoom: glyphs of a few pixels, so it is read twice."""
+    from PIL import Image
+
+    from core.render import render_image
+
+    big = render_image(r"a^{2}+b_{k}=\alpha x+\beta y", dpi=300, background="white").convert("RGB")
+    small = big.resize((big.width // 6, big.height // 6), Image.Resampling.LANCZOS)
+    return big, small

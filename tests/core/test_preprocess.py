@@ -127,19 +127,8 @@ def test_glyph_height_measures_letters_not_bars():
     assert glyph_height(np.zeros((10, 10), np.float32)) is None
 
 
-SIMPLE = r"a^{2}+b_{k}=\alpha x+\beta y"  # no big operator: its glyphs are all alike
-
-
-@pytest.fixture(scope="module")
-def crisp_and_small() -> tuple[Image.Image, Image.Image]:
-    """One formula at 300 dpi, and the same snipped at a sixth of the zoom (glyphs ~8 px)."""
-    big = render_image(SIMPLE, dpi=300, background="white").convert("RGB")
-    small = big.resize((big.width // 6, big.height // 6), Image.Resampling.LANCZOS)
-    return big, small
-
-
-def test_ink_weighted_glyph_size_follows_the_zoom_where_glyph_height_falls(crisp_and_small):
-    big, small = (ink_map(img) for img in crisp_and_small)
+def test_ink_weighted_glyph_size_follows_the_zoom_where_glyph_height_falls(crisp_and_low_zoom):
+    big, small = (ink_map(img) for img in crisp_and_low_zoom)
     # faded thin strokes break into fragments that glyph_height counts as small glyphs
     assert glyph_height(small) < 0.8 * glyph_height(big) / 6
     # weighed by their ink the fragments count for little
@@ -159,14 +148,14 @@ def test_the_ink_weighted_estimate_ignores_faint_fragments():
     assert glyph_height(ink) < 20  # the plain median counts the fragments
 
 
-def test_a_crisp_snip_is_read_once(crisp_and_small):
-    big, _ = crisp_and_small
+def test_a_crisp_snip_is_read_once(crisp_and_low_zoom):
+    big, _ = crisp_and_low_zoom
     (only,) = candidates(big)
     assert np.array_equal(only, preprocess(big))
 
 
-def test_a_low_zoom_snip_is_also_read_at_its_ink_weighted_glyph_size(crisp_and_small):
-    big, small = crisp_and_small
+def test_a_low_zoom_snip_is_also_read_at_its_ink_weighted_glyph_size(crisp_and_low_zoom):
+    big, small = crisp_and_low_zoom
     standard, weighted = candidates(small)
     assert np.array_equal(standard, preprocess(small))
     # the second is enlarged less, to about the size the crisp snip reaches the model at

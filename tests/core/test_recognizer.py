@@ -137,14 +137,10 @@ def test_the_surest_reading_is_the_most_fluent_per_token():
 
 
 @pytest.fixture(scope="module")
-def low_zoom_png(tmp_path_factory):
-    """A formula snipped at low zoom: glyphs of a few pixels, so it is read twice."""
-    from core.render import render_image
-
-    big = render_image(r"a^{2}+b_{k}=\alpha x+\beta y", dpi=300, background="white")
-    small = big.convert("RGB").resize((big.width // 6, big.height // 6), Image.LANCZOS)
+def low_zoom_png(tmp_path_factory, crisp_and_low_zoom):
+    """A formula snipped at low zoom, as a PNG file."""
     path = tmp_path_factory.mktemp("low-zoom") / "small.png"
-    small.save(path)
+    crisp_and_low_zoom[1].save(path)
     assert len(candidates(path)) == 2
     return path
 
