@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_INSTALL = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends
 
-.PHONY: setup sysdeps texdeps run test lint format bench bundle bundle-test clean
+.PHONY: setup sysdeps texdeps run test lint format bench device-payload bundle bundle-test clean
 
 sysdeps:  ## system libraries Qt needs on a fresh Debian/Ubuntu (root or sudo)
 	@if command -v apt-get >/dev/null; then \
@@ -48,6 +48,10 @@ format:
 
 bench: setup
 	$(BIN)/python benchmarks/latency.py
+
+# PAYLOAD_ARGS: e.g. --shards DIR (CROHME and dev shards built earlier) --latex DIR (LaTeX shards)
+device-payload: setup  ## .devdata + .devpkgs, carried to a GPU run on the lent device machine
+	PYTHONPATH=. $(BIN)/python -m training.device_payload $(PAYLOAD_ARGS)
 
 BUNDLE_STAMP := $(VENV)/.bundle-installed
 $(BUNDLE_STAMP): $(STAMP)
