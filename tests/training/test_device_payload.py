@@ -2,11 +2,13 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from training.device_payload import MIB, PayloadError, gather, main, payload_bytes
 
+ROOT = Path(__file__).resolve().parents[2]
 BASE = ["crohme-train.npz", "crohme-dev.npz", "printed-dev-0-0000.npz"]
 DEV = ["handwritten-dev-0-0000.npz", "latex-dev-0-0000.npz"]
 
@@ -90,3 +92,35 @@ def test_command_line_reports_a_wrong_data_root(repo, tmp_path, capsys):
     assert main(["--root", str(repo), "--data-root", str(tmp_path / "nowhere")]) == 1
     assert "No formula corpora" in capsys.readouterr().err
     assert not (repo / ".devdata").exists()
+
+
+# The device's Python has torch, numpy, scipy, matplotlib, pillow, safetensors, tqdm and
+# tensorboard, but none of the app's own packages (/work/.library/device/KINDS.md).
+NOT_ON_DEVICE = ("PySide6", "fastapi", "uvicorn", "starlette", "keyring", "multipart")
+BLOCKER = f"""
+import importlib.abc, sys
+class NotOnDevice(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {NOT_ON_DEVICE!r}:
+            raise ImportError("not on the device: " + name)
+sys.meta_path.insert(0, NotOnDevice())
+"""
+
+
+def test_the_gpu_run_imports_nothing_the_device_lacks():
+    """train_gpu.sh runs `main.py data build` and `main.py train` there, and the candidates are
+    exported there too: none of that may need the app's packages."""
+    code = BLOCKER + (
+        "import main, training.cli, training.trainer, training.data.build, "
+        "training.export_weights, training.average_models\n"
+        "for argv in (['train', '--help'], ['data', 'build', '--help']):\n"
+        "    try:\n"
+        "        main.main(argv)\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code in (0, None), exc.code\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "--resume" in out.stdout and "--handwritten-dev" in out.stdout
