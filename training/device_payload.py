@@ -54,12 +54,15 @@ def gather(
     formulas = data_root / "formulas"
     if not formulas.is_dir() or not any(formulas.iterdir()):
         raise PayloadError(f"No formula corpora in {formulas}: is the data root right?")
+    typeset = sorted(latex.glob("latex-train-*.npz")) if latex else []
+    if latex and not typeset:
+        raise PayloadError(f"{latex} holds no LaTeX-typeset training shards (latex-train-*.npz).")
+    base = _base_shards(shards, data_root)  # every check before the old payload goes
     devdata, devpkgs = root / ".devdata", root / ".devpkgs"
     for folder in (devdata, devpkgs):
         shutil.rmtree(folder, ignore_errors=True)  # a stale shard must not travel
     (devdata / "shards").mkdir(parents=True)
     shutil.copytree(formulas, devdata / "formulas")
-    base = _base_shards(shards, data_root)
     for path in base:
         shutil.copy2(path, devdata / "shards" / path.name)
     packages = [_copy_package(name, devpkgs) for name in PACKAGES]
@@ -72,7 +75,7 @@ def gather(
             f"{limit_mib:g} MiB a call carries."
         )
     added = []
-    for path in sorted(latex.glob("latex-train-*.npz")) if latex else []:
+    for path in typeset:
         grown = size + path.stat().st_size
         if grown > limit - headroom_mib * MIB:
             break

@@ -75,11 +75,20 @@ def test_gathering_again_drops_what_the_last_payload_held(repo, data):
     assert names == set(BASE + DEV)
 
 
-def test_missing_dev_slice_is_named(repo, data):
-    data_root, shards, _ = data
+def test_missing_dev_slice_is_named_and_the_last_payload_kept(repo, data):
+    data_root, shards, latex = data
+    gather(repo, data_root, shards, latex, limit_mib=8.0)
+    before = sorted((repo / ".devdata").rglob("*"))
     (shards / "crohme-dev.npz").unlink()
     with pytest.raises(PayloadError, match="crohme-dev.npz"):
         gather(repo, data_root, shards)
+    assert sorted((repo / ".devdata").rglob("*")) == before
+
+
+def test_a_latex_folder_without_latex_shards_is_an_error(repo, data, tmp_path):
+    data_root, shards, _ = data
+    with pytest.raises(PayloadError, match="no LaTeX-typeset training shards"):
+        gather(repo, data_root, shards, tmp_path / "typo")
 
 
 def test_payload_over_the_limit_is_an_error_not_a_failed_call(repo, data):
