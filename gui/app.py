@@ -66,6 +66,7 @@ class DesktopApp(QObject):
         self.server.listen()
         self.tray = self.hotkey = None
         self._told_still_running = False
+        self._shut_down = False
         self.hidden = hidden
         qapp.aboutToQuit.connect(self.shutdown)
 
@@ -133,6 +134,10 @@ class DesktopApp(QObject):
             self.window.show_window()
 
     def shutdown(self) -> None:
+        """Once: quitting calls it again (aboutToQuit) after a caller already did."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         if self.hotkey is not None:
             self.hotkey.unregister()
         if self.tray is not None:

@@ -62,9 +62,14 @@ def pick_loader():
 
 
 def wait(ms: int) -> None:
-    from PySide6.QtTest import QTest
+    """Run the event loop for ``ms``. Not ``QTest.qWait``: it keeps Python's lock while it
+    sleeps, so the model worker's thread crawled and the pictures showed recognition times of
+    seconds (2.7 s for a snip the app reads in ~0.15 s); an event loop's ``exec`` lets it go."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    QTest.qWait(ms)
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 def wait_for(condition, timeout_ms: int = 60_000) -> None:

@@ -29,6 +29,15 @@ def desktop(qtbot, qapp):
     app.setParent(None)
 
 
+def test_shutting_down_twice_is_quiet(qtbot, desktop, caplog):
+    """A caller's shutdown, then the one quitting triggers (aboutToQuit)."""
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.worker.model_ready, timeout=10_000)
+    desktop.shutdown()
+    desktop.shutdown()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
 def test_window_appears_and_the_model_loads_in_the_background(qtbot, desktop):
     desktop.start()
     qtbot.waitExposed(desktop.window)
