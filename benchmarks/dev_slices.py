@@ -39,7 +39,7 @@ def main() -> None:
     )
     read: dict[str, dict[str, list[bool]]] = {}  # source -> formula -> exact per image
 
-    def heard(source, i, exact):
+    def heard(source, i, exact, _hypothesis):
         read.setdefault(source, {}).setdefault(dev.shard.labels[i], []).append(exact)
 
     results = evaluate_slices(loaded.model, dev, args.limit, torch.device("cpu"), on_sample=heard)

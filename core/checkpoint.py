@@ -93,6 +93,15 @@ def save_model(
     return directory
 
 
+def update_config(directory: str | os.PathLike, **fields) -> dict:
+    """Set top-level ``fields`` of a model's config.json (atomically); the weights and their
+    checksum are untouched. Returns the new config."""
+    directory = Path(directory)
+    config = {**read_config(directory), **fields}
+    _write_json(directory / CONFIG, config)
+    return config
+
+
 def _write_json(path: Path, data: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -132,16 +132,20 @@ class Recognizer:
         vocab = self.loaded.vocab
         best = hyps[0]
         tokens = vocab.decode_tokens(best.ids)
-        alts, seen = [], {vocab.decode(best.ids)}
+        kept, seen = [], {vocab.decode(best.ids)}
         for h in hyps[1:]:
             latex = vocab.decode(h.ids)
-            if latex and latex not in seen and len(alts) < n_alt:
+            if latex and latex not in seen and len(kept) < n_alt:
                 seen.add(latex)
-                alts.append(Alternative(latex, self.confidence(h)))
+                kept.append((latex, h))
+        confidence = self.confidence(best)
+        shares = alternative_confidences(best, [h for _, h in kept], confidence)
         return Result(
             latex=vocab.decode(best.ids),
-            confidence=self.confidence(best),
-            alternatives=alts,
+            confidence=confidence,
+            alternatives=[
+                Alternative(latex, c) for (latex, _), c in zip(kept, shares, strict=True)
+            ],
             ms=ms,
             tokens=tokens,
             token_probs=best.probs,
@@ -152,6 +156,25 @@ class Recognizer:
         if not hyp.finished:
             return 0.0
         return float(math.exp(self.loaded.calibration * hyp.logprob))
+
+
+def alternative_confidences(
+    best: Hypothesis, alternatives: list[Hypothesis], confidence: float
+) -> list[float]:
+    """Confidences of the alternatives to ``best`` (whose own is ``confidence``): the model's
+    odds of each against ``best``, times ``confidence``, scaled down where they would add up to
+    more than 1 with it, since at most one of the readings is right. Calibration fits the
+    confidence of the best reading only; this keeps the alternatives in the model's order and
+    proportions, and without calibration (scale 1) it is each one's own probability."""
+    odds = [
+        math.exp(h.logprob - best.logprob) if h.finished and best.finished else 0.0
+        for h in alternatives
+    ]
+    if not best.finished:  # nothing to compare with: each reading's own probability
+        return [math.exp(h.logprob) if h.finished else 0.0 for h in alternatives]
+    total = sum(odds)
+    factor = confidence if total == 0 else min(confidence, (1.0 - confidence) / total)
+    return [o * factor for o in odds]
 
 
 def surest(readings: list[list[Hypothesis]]) -> list[Hypothesis]:

@@ -522,7 +522,8 @@ def evaluate_slices(
     model: Im2Latex, dev: TrainData, limit: int, device, batch: int = 16, on_sample=None
 ) -> dict:
     """Greedy exact match / BLEU on the first ``limit`` dev samples of each source.
-    ``on_sample(source, index, exact)``, if given, hears how each sample was read."""
+    ``on_sample(source, index, exact, hypothesis)``, if given, hears how each sample was read
+    (the hypothesis carries its log-probability: ``training/calibrate.py`` fits confidence on it)."""
     model.eval()
     by_source: dict[str, list[int]] = {}
     for i in dev.keep:
@@ -540,7 +541,7 @@ def evaluate_slices(
                 exact = scores.exact
                 scores.add(dev.vocab.decode(h.ids), dev.shard.labels[i])
                 if on_sample:
-                    on_sample(source, i, scores.exact > exact)
+                    on_sample(source, i, scores.exact > exact, h)
         out[source] = scores.summary()
     return out
 

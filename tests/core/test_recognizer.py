@@ -12,7 +12,13 @@ from PIL import Image
 from core.decoding import Hypothesis
 from core.errors import InvalidImage, ModelError
 from core.preprocess import candidates
-from core.recognizer import MAX_BEAM, Recognizer, default_model_dir, surest
+from core.recognizer import (
+    MAX_BEAM,
+    Recognizer,
+    alternative_confidences,
+    default_model_dir,
+    surest,
+)
 from core.result import Result
 
 
@@ -201,3 +207,29 @@ def test_recognize_on_cuda(random_model_dir, formula_png):
     out = rec.recognize_batch([formula_png, b"", formula_png.read_bytes()])
     assert isinstance(out[1], InvalidImage)
     assert out[0].latex == out[2].latex
+
+
+def _hyp(p: float, finished: bool = True) -> Hypothesis:
+    return Hypothesis([5], [p], float(np.log(p)), finished=finished)
+
+
+def test_alternatives_without_calibration_keep_their_own_probability():
+    best, alts = _hyp(0.5), [_hyp(0.2), _hyp(0.1)]
+    assert alternative_confidences(best, alts, 0.5) == pytest.approx([0.2, 0.1])
+
+
+def test_calibrated_alternatives_keep_the_models_odds_and_never_add_up_past_one():
+    # calibration raised the best reading from 0.5 to 0.8: the alternatives share what is left
+    best, alts = _hyp(0.5), [_hyp(0.2), _hyp(0.1)]
+    shares = alternative_confidences(best, alts, 0.8)
+    assert shares[0] == pytest.approx(2 * shares[1])
+    assert 0.8 + sum(shares) == pytest.approx(1.0)
+    # a small raise leaves room: the alternatives are raised in the same proportion
+    assert alternative_confidences(best, alts, 0.6) == pytest.approx([0.24, 0.12])
+
+
+def test_unfinished_readings_among_alternatives_get_no_confidence():
+    assert alternative_confidences(_hyp(0.5), [_hyp(0.3, finished=False)], 0.7) == [0.0]
+    assert alternative_confidences(_hyp(0.5, finished=False), [_hyp(0.3)], 0.0) == pytest.approx(
+        [0.3]
+    )

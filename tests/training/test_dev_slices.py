@@ -35,7 +35,7 @@ def test_each_sample_is_heard_once_and_agrees_with_the_totals(tiny_shards, tmp_p
         trainer.model, trainer.dev, 100, torch.device("cpu"), on_sample=lambda *a: heard.append(a)
     )
     for source, scores in results.items():
-        mine = [exact for s, _, exact in heard if s == source]
+        mine = [exact for s, _, exact, _ in heard if s == source]
         assert len(mine) == scores["n"]
         assert sum(mine) == round(scores["exact_match"] * scores["n"])
-    assert sorted(i for _, i, _ in heard) == sorted(trainer.dev.keep)
+    assert sorted(i for _, i, _, _ in heard) == sorted(trainer.dev.keep)
