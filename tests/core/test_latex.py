@@ -106,6 +106,10 @@ from core.latex import canonical_tokens, canonicalize, detokenize, tokenize
         (r"\alpha_x", r"\alpha_{x}"),
         (r"100\%", r"100\%"),
         ("", ""),
+        # plain TeX names, as im2latex's physics labels write them
+        (r"b _ { m } ^ { \dag } \ddag", r"b_{m}^{\dagger}\ddagger"),
+        (r"A \sb \mu = F \sb { \mu \nu } x \sp \nu", r"A_{\mu}=F_{\mu\nu}x^{\nu}"),
+        (r"a \cdotp b", r"a\cdot b"),
     ],
 )
 def test_canonical_form(source, canonical):
