@@ -113,7 +113,19 @@ SYNONYMS = {
     "\\bigtriangleup": "\\triangle",
     "\\triangleup": "\\triangle",
     "\\over": "\\over",
+    # plain TeX's names for the same glyphs (im2latex's physics labels write A^{\\dag})
+    "\\dag": "\\dagger",
+    "\\ddag": "\\ddagger",
+    "\\cdotp": "\\cdot",
+    "\\ast": "*",  # one glyph: TeX gives * the math code of \\ast
 }
+
+# ``\\not`` before these is the one negated symbol (plain TeX defines \\neq as \\not=)
+NEGATED = {"=": "\\neq", "\\in": "\\notin"}
+
+# Plain TeX's script commands: ``x \\sp 2`` is ``x^2``. Replaced before parsing, since the
+# parser reads scripts from the ``^`` and ``_`` tokens.
+SCRIPT_COMMANDS = {"\\sp": "^", "\\sb": "_"}
 
 # Old-style font switches ``{\rm x}`` and the command they mean.
 FONT_SWITCHES = {
@@ -837,12 +849,23 @@ def canonical_tokens(latex: str | list[str], for_eval: bool = False) -> list[str
     disagree on when to write them; used on both sides of every comparison.
     """
     tokens = tokenize(latex) if isinstance(latex, str) else list(latex)
-    tokens = _merge_env_names(tokens)
+    tokens = _merge_env_names(_unify_negations([SCRIPT_COMMANDS.get(t, t) for t in tokens]))
     tree = _Parser(tokens).parse_sequence(set())
     out: list[str] = []
     _emit_group_items(tree, out)
     if for_eval:
         out = [t for t in out if t not in ("\\left", "\\right")]
+    return out
+
+
+def _unify_negations(tokens: list[str]) -> list[str]:
+    """``\\not =`` -> ``\\neq``, ``\\not \\in`` -> ``\\notin``; other negations stay."""
+    out: list[str] = []
+    for tok in tokens:
+        if out and out[-1] == "\\not" and tok in NEGATED:
+            out[-1] = NEGATED[tok]
+        else:
+            out.append(tok)
     return out
 
 

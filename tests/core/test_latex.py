@@ -106,6 +106,12 @@ from core.latex import canonical_tokens, canonicalize, detokenize, tokenize
         (r"\alpha_x", r"\alpha_{x}"),
         (r"100\%", r"100\%"),
         ("", ""),
+        # plain TeX names, as im2latex's physics labels write them
+        (r"b _ { m } ^ { \dag } \ddag", r"b_{m}^{\dagger}\ddagger"),
+        (r"A \sb \mu = F \sb { \mu \nu } x \sp \nu", r"A_{\mu}=F_{\mu\nu}x^{\nu}"),
+        (r"a \cdotp b", r"a\cdot b"),
+        (r"a \ast b^{*}", r"a*b^{*}"),
+        (r"x \not = y \not \in A \not< 0", r"x\neq y\notin A\not<0"),
     ],
 )
 def test_canonical_form(source, canonical):
