@@ -166,12 +166,9 @@ def alternative_confidences(
     more than 1 with it, since at most one of the readings is right. Calibration fits the
     confidence of the best reading only; this keeps the alternatives in the model's order and
     proportions, and without calibration (scale 1) it is each one's own probability."""
-    odds = [
-        math.exp(h.logprob - best.logprob) if h.finished and best.finished else 0.0
-        for h in alternatives
-    ]
     if not best.finished:  # nothing to compare with: each reading's own probability
         return [math.exp(h.logprob) if h.finished else 0.0 for h in alternatives]
+    odds = [math.exp(h.logprob - best.logprob) if h.finished else 0.0 for h in alternatives]
     total = sum(odds)
     factor = confidence if total == 0 else min(confidence, (1.0 - confidence) / total)
     return [o * factor for o in odds]

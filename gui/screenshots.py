@@ -64,7 +64,7 @@ def pick_loader():
 def wait(ms: int) -> None:
     """Run the event loop for ``ms``. Not ``QTest.qWait``: it keeps Python's lock while it
     sleeps, so the model worker's thread crawled and the pictures showed recognition times of
-    seconds (2.7 s for a snip the app reads in ~0.15 s); an event loop's ``exec`` lets it go."""
+    seconds, which the app never takes; an event loop's ``exec`` lets the lock go."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop = QEventLoop()
