@@ -58,6 +58,7 @@ def gather(
     if latex and not typeset:
         raise PayloadError(f"{latex} holds no LaTeX-typeset training shards (latex-train-*.npz).")
     base = _base_shards(shards, data_root)  # every check before the old payload goes
+    packages = {name: _package_source(name) for name in PACKAGES}
     devdata, devpkgs = root / ".devdata", root / ".devpkgs"
     for folder in (devdata, devpkgs):
         shutil.rmtree(folder, ignore_errors=True)  # a stale shard must not travel
@@ -65,7 +66,8 @@ def gather(
     shutil.copytree(formulas, devdata / "formulas")
     for path in base:
         shutil.copy2(path, devdata / "shards" / path.name)
-    packages = [_copy_package(name, devpkgs) for name in PACKAGES]
+    for name, source in packages.items():
+        shutil.copytree(source, devpkgs / name, ignore=shutil.ignore_patterns("__pycache__"))
 
     limit = int(limit_mib * MIB)
     size = payload_bytes(root)
@@ -85,7 +87,7 @@ def gather(
     return {
         "shards": sorted(p.name for p in base),
         "latex_shards": added,
-        "packages": packages,
+        "packages": list(packages),
         "mib": round(size / MIB, 1),
     }
 
@@ -118,13 +120,11 @@ def _build_dev_slices(data_root: Path) -> Path:
     return out
 
 
-def _copy_package(name: str, dest: Path) -> str:
+def _package_source(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         raise PayloadError(f"The package {name} is not installed here: run `make setup` first.")
-    source = Path(next(iter(spec.submodule_search_locations)))
-    shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return name
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def payload_bytes(root: Path) -> int:
