@@ -153,9 +153,13 @@ class Recognizer:
 
     def confidence(self, hyp: Hypothesis) -> float:
         """Calibrated probability that the whole formula is right (see ``texsnap eval``)."""
-        if not hyp.finished:
-            return 0.0
-        return float(math.exp(self.loaded.calibration * hyp.logprob))
+        return calibrated(hyp.logprob, hyp.finished, self.loaded.calibration)
+
+
+def calibrated(logprob: float, finished: bool, scale: float) -> float:
+    """A reading's confidence: ``exp(scale * logprob)``, 0 for a reading cut off unfinished
+    (``training/calibrate.py`` fits ``scale``)."""
+    return float(math.exp(scale * logprob)) if finished else 0.0
 
 
 def alternative_confidences(
@@ -167,7 +171,7 @@ def alternative_confidences(
     confidence of the best reading only; this keeps the alternatives in the model's order and
     proportions, and without calibration (scale 1) it is each one's own probability."""
     if not best.finished:  # nothing to compare with: each reading's own probability
-        return [math.exp(h.logprob) if h.finished else 0.0 for h in alternatives]
+        return [calibrated(h.logprob, h.finished, 1.0) for h in alternatives]
     odds = [math.exp(h.logprob - best.logprob) if h.finished else 0.0 for h in alternatives]
     total = sum(odds)
     factor = confidence if total == 0 else min(confidence, (1.0 - confidence) / total)

@@ -24,13 +24,10 @@ from pathlib import Path
 from core.checkpoint import load_model, update_config
 from core.errors import TeXSnapError
 from core.evaluate import calibration
+from core.recognizer import calibrated as confidence
 
 SCALES = [round(0.02 * k, 2) for k in range(1, 101)]  # 0.02 .. 2.0
 FLOOR = 1e-6  # log loss of a certain mistake is large, not infinite
-
-
-def confidence(logprob: float, finished: bool, scale: float) -> float:
-    return math.exp(scale * logprob) if finished else 0.0
 
 
 def log_loss(readings: list[tuple[float, bool, bool]], scale: float) -> float:
