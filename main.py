@@ -36,15 +36,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The commands that stay up and read images of every size one at a time: the app (no command,
+# `gui`, `snip`, which may start it), the local API and `predict`. They give freed buffers back
+# to the system (core/allocator.py). Batch jobs (train, data, eval, finetune) do not: a map per
+# large buffer costs a page fault per page touched: on 2 CPU cores, 60 training steps spent
+# 84 of their 192 s of CPU time in the kernel, and training ran at 10.2 images a second
+# instead of 19.5 (benchmarks/allocator.py).
+FREES_MEMORY = {"gui", "snip", "serve", "predict"}
+
+
+def returns_freed_memory(argv: list[str]) -> bool:
+    """Whether the command in ``argv`` is one that gives freed buffers back (see above)."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    return command is None or command in FREES_MEMORY
+
+
 def main(argv: list[str] | None = None) -> int:
     # Before anything imports torch (OpenMP reads it once, at load): idle OpenMP workers
     # sleep instead of spinning. Spinning workers of the app, `texsnap serve` and a training
     # process (which inherits this) steal each other's cores; see core/device.py.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from core.allocator import return_freed_memory
-
-    return_freed_memory()
     argv = sys.argv[1:] if argv is None else argv
+    if returns_freed_memory(argv):
+        from core.allocator import return_freed_memory
+
+        return_freed_memory()
     if not argv:
         from gui.app import run_app
 

@@ -360,3 +360,34 @@ def test_entry_point_in_a_subprocess(random_model_dir, formula_png, tmp_path):
         "path": str(tmp_path / "missing.png"),
         "error": f"File not found: {tmp_path / 'missing.png'}",
     }
+
+
+@pytest.mark.parametrize(
+    ("argv", "frees"),
+    [
+        ([], True),  # the app
+        (["gui", "--hidden"], True),
+        (["snip"], True),
+        (["serve", "--port", "8765"], True),
+        (["predict", "a.png"], True),
+        (["train", "--config", "base.toml"], False),
+        (["data", "build", "--printed", "10"], False),
+        (["eval", "val.zip", "--limit", "5"], False),
+        (["finetune", "corrections.zip"], False),
+    ],
+)
+def test_only_long_running_commands_give_freed_buffers_back(argv, frees):
+    """A memory map per large buffer keeps the app and the API from growing with every new
+    image size, but training spent 44 % of its CPU time in the kernel with it and ran at about
+    half its speed (benchmarks/allocator.py), so batch jobs keep glibc's default."""
+    assert main.returns_freed_memory(argv) is frees
+
+
+def test_main_sets_the_allocator_for_predict_and_not_for_eval(
+    model, formula_png, tmp_path, capsys, allocator_calls
+):
+    code, _, _ = run(["predict", str(formula_png)], capsys)
+    assert code == 0 and allocator_calls == [True]
+    code, _, err = run(["eval", str(tmp_path / "missing.zip")], capsys)
+    assert code != 0 and err  # a clear error, and no change of allocator
+    assert allocator_calls == [True]
