@@ -2,6 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/allocator.py --shards DIR [--steps 60] [--repeats 1]
     ... --jobs recognize                  (default: train,recognize; train needs --shards)
+    ... --allocators default --omp ACTIVE (one setting; OpenMP threads spin while they wait)
 
 ``main.py`` applies the setting to the app, the local API and ``texsnap predict`` (which keep
 running and read images of every size), and not to batch jobs. This runs each job in fresh
@@ -12,7 +13,9 @@ user and kernel mode:
   from its metrics.csv, first logged interval left out (start-up);
 - recognize: the bundled model reads the benchmark formulas one after another, as the app does.
 A mapped buffer is returned to the system when freed, and the next one of its size is mapped
-again, so each of its pages faults in anew: the kernel time says what that costs.
+again, so each of its pages faults in anew: the kernel time says what that costs. Children get
+``OMP_WAIT_POLICY=PASSIVE`` as ``main.py`` sets it, or what ``--omp`` says: ``ACTIVE`` shows
+what spinning OpenMP threads would add on a machine that does nothing else.
 """
 
 from __future__ import annotations
@@ -70,9 +73,9 @@ print(json.dumps({"rate": rate, "user": usage.ru_utime, "sys": usage.ru_stime,
 UNITS = {"train": "images/s", "recognize": "images/s"}
 
 
-def run(setting: str, job: str, params: dict) -> dict:
+def run(setting: str, job: str, params: dict, omp: str) -> dict:
     with tempfile.TemporaryDirectory() as work:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_WAIT_POLICY": "PASSIVE"}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_WAIT_POLICY": omp}
         done = subprocess.run(
             [sys.executable, "-c", CHILD, setting, job, work, json.dumps(params)],
             cwd=ROOT,
@@ -93,12 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=60, help="training steps (default 60)")
     parser.add_argument("--images", type=int, default=20, help="formulas to recognize")
     parser.add_argument("--repeats", type=int, default=1, help="processes per job and setting")
+    parser.add_argument("--allocators", default="maps,default", help="maps, default or both")
+    parser.add_argument("--omp", default="PASSIVE", choices=("PASSIVE", "ACTIVE"))
     parser.add_argument("--json", metavar="FILE", help="also write the numbers here")
     args = parser.parse_args(argv)
     jobs = [j for j in args.jobs.split(",") if j]
     unknown = set(jobs) - set(UNITS)
     if unknown:
         parser.error(f"unknown job(s): {', '.join(sorted(unknown))}")
+    settings = [s for s in args.allocators.split(",") if s]
+    if not settings or set(settings) - {"maps", "default"}:
+        parser.error("--allocators takes maps, default or maps,default")
     if "train" in jobs and not (args.shards and Path(args.shards).is_dir()):
         parser.error("the train job needs --shards DIR (a folder of training shards)")
     params = {
@@ -106,12 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         "steps": args.steps,
         "images": args.images,
     }
-    results: dict = {job: {"maps": [], "default": []} for job in jobs}
+    results: dict = {job: {s: [] for s in settings} for job in jobs}
     for _ in range(args.repeats):
         for job in jobs:
-            for setting in ("maps", "default"):
-                results[job][setting].append(run(setting, job, params))
-    print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}")
+            for setting in settings:
+                results[job][setting].append(run(setting, job, params, args.omp))
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} CPU cores, load average {load:.1f}, OMP_WAIT_POLICY={args.omp}")
     print("| job | large buffers | throughput | CPU user s | CPU kernel s |")
     print("|---|---|---|---|---|")
     for job, by_setting in results.items():
