@@ -62,7 +62,7 @@ def _register_predict(subparsers) -> None:
     p.add_argument(
         "--json",
         action="store_true",
-        help='one JSON object per line: {"path","latex","confidence","alternatives","ms"} '
+        help='one JSON object per line: {"path","latex","confidence","alternatives","unsure","ms"} '
         'or {"path","error"}',
     )
     p.add_argument("--beam", type=int, default=1, help="beam width, 1 (greedy) to 10")

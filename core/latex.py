@@ -905,6 +905,19 @@ def detokenize(tokens: list[str]) -> str:
     return "".join(parts)
 
 
+def token_spans(tokens: list[str]) -> list[tuple[int, int]]:
+    """Where each token sits in ``detokenize(tokens)``: (start, end) character offsets."""
+    spans: list[tuple[int, int]] = []
+    pos, prev = 0, ""
+    for tok in tokens:
+        if prev and _needs_space(prev, tok):
+            pos += 1
+        spans.append((pos, pos + len(tok)))
+        pos += len(tok)
+        prev = tok
+    return spans
+
+
 def _needs_space(prev: str, tok: str) -> bool:
     if prev.startswith("\\") and prev[1:].isalpha():
         return tok[:1].isalpha() or tok == "\\ "

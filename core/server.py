@@ -60,7 +60,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from PIL import Image
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
@@ -68,6 +68,7 @@ from core import __version__
 from core.errors import BlankImage, Cancelled, InvalidImage, ModelError, TeXSnapError
 from core.imageio import load_image
 from core.model_worker import Busy
+from core.result import UNSURE_BELOW
 from core.secrets import tokens_equal
 from core.settings import BEAM_RANGE
 
@@ -216,10 +217,21 @@ class AlternativeOut(BaseModel):
     confidence: float
 
 
+class UnsureOut(BaseModel):
+    start: int = Field(description="offset of the first character in latex")
+    end: int = Field(description="offset after the last character")
+    text: str
+    probability: float = Field(description="the lowest token probability in the stretch")
+
+
 class RecognizeOut(BaseModel):
     latex: str
     confidence: float
     alternatives: list[AlternativeOut]
+    unsure: list[UnsureOut] = Field(
+        default_factory=list,
+        description=f"stretches of latex whose tokens each had a probability under {UNSURE_BELOW}",
+    )
     ms: float
     empty_reason: str | None = None
 

@@ -334,7 +334,8 @@ class MainWindow(QMainWindow):
             self.show_message(result.empty_reason or "Nothing was recognized in this image.")
             return
         alternatives = [(a.latex, a.confidence) for a in result.alternatives]
-        self.panel.show_result(result.latex, result.confidence, alternatives, result.ms)
+        unsure = [(s.start, s.end, s.probability) for s in result.unsure()]
+        self.panel.show_result(result.latex, result.confidence, alternatives, result.ms, unsure)
         self._store_result(result)
         if self.settings.auto_copy:
             self._copy_text(result.latex, self.settings.copy_format, quiet=True)

@@ -47,6 +47,8 @@ from PySide6.QtGui import (
     QScreen,
     QShortcut,
     QTabletEvent,
+    QTextCharFormat,
+    QTextCursor,
 )
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import (
@@ -83,6 +85,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QTextEdit,
     QToolBar,
     QVBoxLayout,
     QWidget,

@@ -10,6 +10,7 @@ from core.formats import COPY_FORMATS
 from gui.preview import DebouncedPreview
 from gui.qt import (
     QCheckBox,
+    QColor,
     QComboBox,
     QEvent,
     QFont,
@@ -24,6 +25,9 @@ from gui.qt import (
     QPushButton,
     QSizePolicy,
     Qt,
+    QTextCharFormat,
+    QTextCursor,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -31,6 +35,8 @@ from gui.qt import (
 
 LOW_CONFIDENCE = 0.5  # below this the user is asked to check the result
 LOW_STYLE = "color: #b00020; font-weight: bold;"
+UNSURE_COLOR = "#e8710a"  # the wavy underline under the parts the model was unsure of
+EDITOR_TIP = "The LaTeX. Edit it to fix a mistake; the preview follows."
 
 
 class ResultPanel(QWidget):
@@ -42,6 +48,7 @@ class ResultPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.recognized_latex = ""  # what the model said, to tell whether the user edited
+        self._confidence: float | None = None
         self.preview = DebouncedPreview(self)
         self.preview.rendered.connect(self._show_pixmap)
         self.preview.failed.connect(self._show_render_error)
@@ -61,6 +68,7 @@ class ResultPanel(QWidget):
         self.render_error.setStyleSheet("color: #b35c00;")
         self.editor = QPlainTextEdit()
         self.editor.setPlaceholderText("LaTeX appears here. Edit it to fix a mistake.")
+        self.editor.setToolTip(EDITOR_TIP)
         self.editor.setFont(QFont("monospace"))
         self.editor.setMaximumHeight(110)
         self.editor.textChanged.connect(self._on_edit)
@@ -124,7 +132,9 @@ class ResultPanel(QWidget):
 
     def clear(self) -> None:
         self.recognized_latex = ""
+        self._confidence = None
         self.editor.setPlainText("")
+        self._mark_unsure([])
         self.confidence.setText("")
         self.timing.setText("")
         self.alternatives.clear()
@@ -136,12 +146,16 @@ class ResultPanel(QWidget):
         confidence: float | None,
         alternatives: list[tuple[str, float | None]] = (),
         ms: float | None = None,
+        unsure: list[tuple[int, int, float]] = (),
     ) -> None:
-        """Show one recognition (or a reopened history entry: ``ms`` None)."""
+        """Show one recognition (or a reopened history entry: ``ms`` None). ``unsure`` holds
+        (start, end, probability) stretches of ``latex`` to underline for the user to check."""
         self.recognized_latex = latex
         self.editor.blockSignals(True)
         self.editor.setPlainText(latex)
         self.editor.blockSignals(False)
+        self._mark_unsure(unsure)
+        self._confidence = confidence
         self._show_confidence(confidence)
         self.timing.setText(f"{ms:.0f} ms" if ms else "")
         self.alternatives.clear()
@@ -153,13 +167,44 @@ class ResultPanel(QWidget):
         self._update_buttons()
         self.preview.request(latex, immediate=True)
 
+    def _mark_unsure(self, spans: list[tuple[int, int, float]]) -> None:
+        """Underline the stretches the model was unsure of, as a spell checker would; the
+        editor's tooltip names them. Any edit clears the marks (``_on_edit``)."""
+        fmt = QTextCharFormat()
+        fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        fmt.setUnderlineColor(QColor(UNSURE_COLOR))
+        selections, names = [], []
+        length = len(self.editor.toPlainText())
+        for start, end, p in spans:
+            if not 0 <= start < end <= length:
+                continue  # not this text's offsets: mark nothing rather than the wrong part
+            cursor = QTextCursor(self.editor.document())
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            selection = QTextEdit.ExtraSelection()
+            selection.cursor, selection.format = cursor, fmt
+            selections.append(selection)
+            names.append(f"{cursor.selectedText()} ({p:.0%})")
+        self.editor.setExtraSelections(selections)
+        tip = EDITOR_TIP
+        if names:
+            tip += "\nUnderlined, the model was unsure: " + ", ".join(names)
+        self.editor.setToolTip(tip)
+
+    def unsure_marks(self) -> list[str]:
+        """The underlined stretches of the editor's text, in order."""
+        return [s.cursor.selectedText() for s in self.editor.extraSelections()]
+
     def _show_confidence(self, confidence: float | None) -> None:
         if confidence is None:
             self.confidence.setText("")
             return
         low = confidence < LOW_CONFIDENCE
-        text = f"Confidence {confidence:.0%}"
-        self.confidence.setText(text + ("  — low, please check" if low else ""))
+        text = f"Confidence {confidence:.0%}" + ("  — low, please check" if low else "")
+        marks = len(self.editor.extraSelections())
+        if marks:
+            text += f"  ({marks} unsure {'part' if marks == 1 else 'parts'} underlined)"
+        self.confidence.setText(text)
         self.confidence.setStyleSheet(LOW_STYLE if low else "")
         self.confidence.setProperty("low", low)
 
@@ -172,6 +217,9 @@ class ResultPanel(QWidget):
         self.preview.request(self.latex(), immediate=True)
 
     def _on_edit(self) -> None:
+        if self.editor.extraSelections() and self.is_edited():
+            self._mark_unsure([])  # the offsets were for the model's text
+            self._show_confidence(self._confidence)
         self._update_buttons()
         self.preview.request(self.latex())
 

@@ -18,11 +18,15 @@ def error_code(response):
 
 
 def check_result(body):
-    assert set(body) <= {"latex", "confidence", "alternatives", "ms", "empty_reason"}
+    assert set(body) <= {"latex", "confidence", "alternatives", "unsure", "ms", "empty_reason"}
     assert isinstance(body["latex"], str) and 0.0 <= body["confidence"] <= 1.0
     assert body["ms"] >= 0
     for alt in body["alternatives"]:
         assert set(alt) == {"latex", "confidence"}
+    for part in body.get("unsure", []):  # where the model was unsure, as offsets into latex
+        assert set(part) == {"start", "end", "text", "probability"}
+        assert body["latex"][part["start"] : part["end"]] == part["text"]
+        assert 0.0 <= part["probability"] < 0.5
 
 
 # --- the three forms, with the real (random) model ------------------------------------------

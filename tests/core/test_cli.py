@@ -84,7 +84,7 @@ def test_predict_json_result_fields(model, formula_png, capsys):
     code, out, _ = run(["predict", "--json", str(formula_png)], capsys)
     assert code == 0
     [line] = json_lines(out)
-    assert set(line) == {"path", "latex", "confidence", "alternatives", "ms"}
+    assert set(line) == {"path", "latex", "confidence", "alternatives", "unsure", "ms"}
     assert line["path"] == str(formula_png)
     assert 0.0 <= line["confidence"] <= 1.0 and line["ms"] > 0
     assert isinstance(line["alternatives"], list)

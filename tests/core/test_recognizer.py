@@ -44,7 +44,9 @@ def check_result(res: Result) -> None:
     assert len(set(latexes)) == len(latexes) and res.latex not in latexes
     assert all(a.latex and 0.0 <= a.confidence <= 1.0 for a in res.alternatives)
     d = res.to_dict()
-    assert set(d) == {"latex", "confidence", "alternatives", "ms"}
+    assert set(d) == {"latex", "confidence", "alternatives", "unsure", "ms"}
+    for part in d["unsure"]:  # offsets into the LaTeX the user sees
+        assert res.latex[part["start"] : part["end"]] == part["text"]
 
 
 def test_recognize_a_file(rec, formula_png):

@@ -370,3 +370,28 @@ def test_a_model_fallback_is_told_to_the_user(qtbot, store, fake_model):
         assert "fake-model" in win.model_status.text()
     finally:
         worker.stop()
+
+
+def test_the_parts_the_model_was_unsure_of_are_underlined_until_edited(
+    qtbot, window, fake_model, tmp_path
+):
+    tokens = ["\\frac", "{", "a", "}", "{", "b", "}", "+", "x"]
+    probs = [0.9, 0.9, 0.9, 0.9, 0.9, 0.2, 0.9, 0.9, 0.35, 0.9]  # b and x, then the end token
+    fake_model.result = Result("\\frac{a}{b}+x", 0.6, tokens=tokens, token_probs=probs)
+    window.open_file(write_png(tmp_path / "f.png"))
+    qtbot.waitUntil(lambda: window.panel.latex() == "\\frac{a}{b}+x", timeout=5000)
+    panel = window.panel
+    assert panel.unsure_marks() == ["b", "x"]
+    assert "2 unsure parts underlined" in panel.confidence.text()
+    assert "b (20%)" in panel.editor.toolTip() and "x (35%)" in panel.editor.toolTip()
+    panel.editor.setPlainText("\\frac{a}{c}+x")  # the user fixes it: the marks would be stale
+    assert panel.unsure_marks() == []
+    assert "underlined" not in panel.confidence.text()
+    assert "unsure" not in panel.editor.toolTip()
+
+
+def test_marks_that_do_not_fit_the_text_are_not_drawn(window):
+    window.panel.show_result("x+1", 0.9, unsure=[(1, 2, 0.3), (2, 9, 0.1), (-1, 1, 0.1)])
+    assert window.panel.unsure_marks() == ["+"]
+    window.panel.clear()
+    assert window.panel.unsure_marks() == []
