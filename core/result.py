@@ -20,6 +20,7 @@ class Alternative:
 # keeps even a sure token under ~0.9, so a whole formula's confidence falls with its length;
 # a token's own probability says where, not whether, a reading may be wrong.
 UNSURE_BELOW = 0.5
+LOW_CONFIDENCE = 0.5  # a whole reading under this asks the user to check it
 
 
 @dataclass

@@ -335,6 +335,7 @@ class MainWindow(QMainWindow):
             return
         alternatives = [(a.latex, a.confidence) for a in result.alternatives]
         unsure = [(s.start, s.end, s.probability) for s in result.unsure()]
+        unsure = unsure if result.token_probs else None  # no per-token probabilities to judge
         self.panel.show_result(result.latex, result.confidence, alternatives, result.ms, unsure)
         self._store_result(result)
         if self.settings.auto_copy:

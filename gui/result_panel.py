@@ -7,6 +7,7 @@ plain values (LaTeX, confidence, alternatives) and listens to its signals.
 from __future__ import annotations
 
 from core.formats import COPY_FORMATS
+from core.result import LOW_CONFIDENCE
 from gui.preview import DebouncedPreview
 from gui.qt import (
     QCheckBox,
@@ -33,7 +34,6 @@ from gui.qt import (
     Signal,
 )
 
-LOW_CONFIDENCE = 0.5  # below this the user is asked to check the result
 LOW_STYLE = "color: #b00020; font-weight: bold;"
 UNSURE_COLOR = "#e8710a"  # the wavy underline under the parts the model was unsure of
 EDITOR_TIP = "The LaTeX. Edit it to fix a mistake; the preview follows."
@@ -49,6 +49,7 @@ class ResultPanel(QWidget):
         super().__init__(parent)
         self.recognized_latex = ""  # what the model said, to tell whether the user edited
         self._confidence: float | None = None
+        self._token_checked = False  # the reading came with per-token probabilities
         self.preview = DebouncedPreview(self)
         self.preview.rendered.connect(self._show_pixmap)
         self.preview.failed.connect(self._show_render_error)
@@ -146,15 +147,17 @@ class ResultPanel(QWidget):
         confidence: float | None,
         alternatives: list[tuple[str, float | None]] = (),
         ms: float | None = None,
-        unsure: list[tuple[int, int, float]] = (),
+        unsure: list[tuple[int, int, float]] | None = None,
     ) -> None:
         """Show one recognition (or a reopened history entry: ``ms`` None). ``unsure`` holds
-        (start, end, probability) stretches of ``latex`` to underline for the user to check."""
+        (start, end, probability) stretches of ``latex`` to underline for the user to check;
+        None when the reading carries no per-token probabilities (a history entry)."""
         self.recognized_latex = latex
         self.editor.blockSignals(True)
         self.editor.setPlainText(latex)
         self.editor.blockSignals(False)
-        self._mark_unsure(unsure)
+        self._mark_unsure(unsure or [])
+        self._token_checked = unsure is not None
         self._confidence = confidence
         self._show_confidence(confidence)
         self.timing.setText(f"{ms:.0f} ms" if ms else "")
@@ -196,19 +199,30 @@ class ResultPanel(QWidget):
         return [s.cursor.selectedText() for s in self.editor.extraSelections()]
 
     def _show_confidence(self, confidence: float | None) -> None:
+        """The confidence, and whether to ask the user to check. With per-token probabilities
+        the request names the underlined parts: on the dev slices they caught 76-90 % of wrong
+        readings and left 74-87 % of right ones alone, where a whole-formula confidence under
+        0.5 caught 98-100 % but left only 8-24 % alone (benchmarks/unsure_marks.py). Without
+        them (a history entry), that confidence decides."""
         if confidence is None:
             self.confidence.setText("")
             return
-        low = confidence < LOW_CONFIDENCE
-        text = f"Confidence {confidence:.0%}" + ("  — low, please check" if low else "")
+        text = f"Confidence {confidence:.0%}"
         marks = len(self.editor.extraSelections())
-        if marks:
-            text += f"  ({marks} unsure {'part' if marks == 1 else 'parts'} underlined)"
+        if self._token_checked:
+            low = marks > 0
+            if low:
+                parts = "part" if marks == 1 else f"{marks} parts"
+                text += f"  — please check the underlined {parts}"
+        else:
+            low = confidence < LOW_CONFIDENCE
+            text += "  — low, please check" if low else ""
         self.confidence.setText(text)
         self.confidence.setStyleSheet(LOW_STYLE if low else "")
         self.confidence.setProperty("low", low)
 
     def is_low_confidence(self) -> bool:
+        """Whether the panel asks the user to check the reading."""
         return bool(self.confidence.property("low"))
 
     def _take_alternative(self, item: QListWidgetItem) -> None:

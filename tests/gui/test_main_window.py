@@ -382,12 +382,25 @@ def test_the_parts_the_model_was_unsure_of_are_underlined_until_edited(
     qtbot.waitUntil(lambda: window.panel.latex() == "\\frac{a}{b}+x", timeout=5000)
     panel = window.panel
     assert panel.unsure_marks() == ["b", "x"]
-    assert "2 unsure parts underlined" in panel.confidence.text()
+    assert "please check the underlined 2 parts" in panel.confidence.text()
+    assert panel.is_low_confidence()
     assert "b (20%)" in panel.editor.toolTip() and "x (35%)" in panel.editor.toolTip()
     panel.editor.setPlainText("\\frac{a}{c}+x")  # the user fixes it: the marks would be stale
     assert panel.unsure_marks() == []
-    assert "underlined" not in panel.confidence.text()
+    assert "check" not in panel.confidence.text() and not panel.is_low_confidence()
     assert "unsure" not in panel.editor.toolTip()
+
+
+def test_a_long_reading_sure_of_every_token_is_not_flagged(qtbot, window, fake_model, tmp_path):
+    """A formula's confidence is the product of its tokens' and falls with its length: 30
+    tokens at 0.95 each give 21 %. With per-token probabilities the panel asks for a check
+    only where a token was under even odds."""
+    tokens = ["x", "+"] * 15
+    fake_model.result = Result("x+" * 15, 0.21, tokens=tokens, token_probs=[0.95] * 31)
+    window.open_file(write_png(tmp_path / "f.png"))
+    qtbot.waitUntil(lambda: window.panel.latex() == "x+" * 15, timeout=5000)
+    assert window.panel.confidence.text() == "Confidence 21%"
+    assert not window.panel.is_low_confidence()
 
 
 def test_marks_that_do_not_fit_the_text_are_not_drawn(window):
