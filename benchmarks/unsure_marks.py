@@ -23,30 +23,18 @@ sys.path.insert(0, str(ROOT))
 
 def read(model_dir: Path, shards: Path, limit: int) -> dict[str, list[tuple[bool, bool, bool]]]:
     """{source: [(right, flagged, marked)]} per dev sample."""
-    import torch
-
-    from core.checkpoint import load_model
-    from core.errors import TeXSnapError
     from core.recognizer import calibrated
     from core.result import LOW_CONFIDENCE, unsure_spans
-    from training.batches import TrainData
-    from training.data.shards import read_shards
-    from training.trainer import evaluate_slices, shard_files
+    from training.calibrate import read_dev
 
-    loaded = load_model(model_dir, "cpu")
-    files = shard_files(shards, "dev")
-    if not files:
-        raise TeXSnapError(f"No dev shards in {shards}: build them with texsnap data build.")
-    dev = TrainData(read_shards(files), loaded.vocab, loaded.model.cfg.max_len)
     out: dict[str, list] = {}
 
-    def heard(source, _index, right, hyp):
+    def heard(loaded, source, right, hyp):
         confidence = calibrated(hyp.logprob, hyp.finished, loaded.calibration)
-        tokens = loaded.vocab.decode_tokens(hyp.ids)
-        marked = bool(unsure_spans(tokens, hyp.probs))
+        marked = bool(unsure_spans(loaded.vocab.decode_tokens(hyp.ids), hyp.probs))
         out.setdefault(source, []).append((bool(right), confidence < LOW_CONFIDENCE, marked))
 
-    evaluate_slices(loaded.model, dev, limit, torch.device("cpu"), on_sample=heard)
+    read_dev(model_dir, shards, limit, heard)
     return out
 
 

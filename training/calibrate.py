@@ -51,8 +51,10 @@ def ece(readings: list[tuple[float, bool, bool]], scale: float) -> float:
     return calibration([(confidence(lp, f, scale), r) for lp, f, r in readings])[1]
 
 
-def read_slices(model_dir: Path, shards: Path, limit: int) -> dict[str, list]:
-    """{source: [(logprob, finished, right)]} from greedy readings of the dev shards."""
+def read_dev(model_dir: Path, shards: Path, limit: int, heard) -> None:
+    """Greedy readings of the first ``limit`` dev samples of each source in ``shards``:
+    ``heard(loaded, source, right, hypothesis)`` for each (``loaded``: the model, its
+    vocabulary and calibration)."""
     import torch
 
     from training.batches import TrainData
@@ -64,12 +66,23 @@ def read_slices(model_dir: Path, shards: Path, limit: int) -> dict[str, list]:
     if not files:
         raise TeXSnapError(f"No dev shards in {shards}: build them with texsnap data build.")
     dev = TrainData(read_shards(files), loaded.vocab, loaded.model.cfg.max_len)
+    evaluate_slices(
+        loaded.model,
+        dev,
+        limit,
+        torch.device("cpu"),
+        on_sample=lambda source, _i, right, hyp: heard(loaded, source, right, hyp),
+    )
+
+
+def read_slices(model_dir: Path, shards: Path, limit: int) -> dict[str, list]:
+    """{source: [(logprob, finished, right)]} from greedy readings of the dev shards."""
     out: dict[str, list] = {}
 
-    def heard(source, _index, right, hyp):
+    def heard(_loaded, source, right, hyp):
         out.setdefault(source, []).append((hyp.logprob, hyp.finished, bool(right)))
 
-    evaluate_slices(loaded.model, dev, limit, torch.device("cpu"), on_sample=heard)
+    read_dev(model_dir, shards, limit, heard)
     return out
 
 

@@ -86,3 +86,29 @@ def test_command_without_dev_shards_says_so_and_leaves_the_model(random_model_di
     before = read_config(random_model_dir)
     assert main([str(random_model_dir), "--shards", str(tmp_path), "--write"]) == 1
     assert read_config(random_model_dir) == before
+
+
+def test_unsure_marks_benchmark_judges_both_warnings_on_the_dev_slices(
+    random_model_dir, tiny_shards, tmp_path, capsys
+):
+    """benchmarks/unsure_marks.py reads the dev slices through the same ``read_dev``."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "unsure_marks.py"
+    spec = importlib.util.spec_from_file_location("unsure_marks", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "marks.json"
+    assert (
+        bench.main(
+            ["--shards", str(tiny_shards), "--model", str(random_model_dir), "--json", str(out)]
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())["printed"]
+    assert result["samples"] == 4
+    # a random model reads everything wrong, unsure of its tokens: both warnings catch it all
+    assert result["wrong"] == 4 and result["marks_catch_wrong"] == 1.0
+    assert result["flag_catches_wrong"] == 1.0
+    assert "| printed | 4 | 4 |" in capsys.readouterr().out
