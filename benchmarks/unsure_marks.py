@@ -6,7 +6,7 @@ For each dev slice (built by ``texsnap data build``; never a test set) it reads 
 and asks of each warning how often it is right:
 - the confidence flag: the whole formula's confidence under 0.5 ("low, please check");
 - the unsure marks: at least one token under even odds (``core.result.unsure_spans``, the
-  wavy underline).
+  wavy underline), or a reading cut off before its end, as the app asks.
 For wrong readings it counts how many a warning caught; for right ones, how many it left alone.
 """
 
@@ -31,7 +31,10 @@ def read(model_dir: Path, shards: Path, limit: int) -> dict[str, list[tuple[bool
 
     def heard(loaded, source, right, hyp):
         confidence = calibrated(hyp.logprob, hyp.finished, loaded.calibration)
-        marked = bool(unsure_spans(loaded.vocab.decode_tokens(hyp.ids), hyp.probs))
+        # as the app asks: a token under even odds, or a reading cut off (confidence 0)
+        marked = not hyp.finished or bool(
+            unsure_spans(loaded.vocab.decode_tokens(hyp.ids), hyp.probs)
+        )
         out.setdefault(source, []).append((bool(right), confidence < LOW_CONFIDENCE, marked))
 
     read_dev(model_dir, shards, limit, heard)

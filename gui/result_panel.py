@@ -202,14 +202,15 @@ class ResultPanel(QWidget):
         """The confidence, and whether to ask the user to check. With per-token probabilities
         the request names the underlined parts: on the dev slices they caught 76-90 % of wrong
         readings and left 74-87 % of right ones alone, where a whole-formula confidence under
-        0.5 caught 98-100 % but left only 8-24 % alone (benchmarks/unsure_marks.py). Without
-        them (a history entry), that confidence decides."""
+        0.5 caught 98-100 % but left only 8-24 % alone (benchmarks/unsure_marks.py). A reading
+        cut off before its end has confidence 0 and is always flagged. Without per-token
+        probabilities (a history entry), the whole-formula confidence decides."""
         if confidence is None:
             self.confidence.setText("")
             return
         text = f"Confidence {confidence:.0%}"
         marks = len(self.editor.extraSelections())
-        if self._token_checked:
+        if self._token_checked and confidence > 0.0:
             low = marks > 0
             if low:
                 parts = "part" if marks == 1 else f"{marks} parts"

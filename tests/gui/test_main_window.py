@@ -408,3 +408,10 @@ def test_marks_that_do_not_fit_the_text_are_not_drawn(window):
     assert window.panel.unsure_marks() == ["+"]
     window.panel.clear()
     assert window.panel.unsure_marks() == []
+
+
+def test_a_reading_cut_off_before_its_end_is_flagged_even_without_marks(window):
+    """An unfinished reading has confidence 0 whatever its tokens' probabilities."""
+    window.panel.show_result("x+x+x", 0.0, unsure=[])
+    assert window.panel.is_low_confidence()
+    assert "low, please check" in window.panel.confidence.text()
