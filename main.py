@@ -38,10 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 # The commands that stay up and read images of every size one at a time: the app (no command,
 # `gui`, `snip`, which may start it), the local API and `predict`. They give freed buffers back
-# to the system (core/allocator.py). Batch jobs (train, data, eval, finetune) do not: a map per
-# large buffer costs a page fault per page touched: on 2 CPU cores, 60 training steps spent
-# 84 of their 192 s of CPU time in the kernel, and training ran at 10.2 images a second
-# instead of 19.5 (benchmarks/allocator.py).
+# to the system (core/allocator.py). Batch jobs (train, data, eval, finetune) do not, because a
+# map per large buffer costs a page fault for every page it touches. On 2 CPU cores, 60
+# training steps spent 84 of their 192 s of CPU time in the kernel with it, and training ran
+# at 10.2 images a second instead of 19.5 (benchmarks/allocator.py).
 FREES_MEMORY = {"gui", "snip", "serve", "predict"}
 
 
