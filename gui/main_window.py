@@ -334,8 +334,11 @@ class MainWindow(QMainWindow):
             self.show_message(result.empty_reason or "Nothing was recognized in this image.")
             return
         alternatives = [(a.latex, a.confidence) for a in result.alternatives]
-        unsure = [(s.start, s.end, s.probability) for s in result.unsure()]
-        unsure = unsure if result.token_probs else None  # no per-token probabilities to judge
+        unsure = (  # None: no per-token probabilities to judge by
+            [(s.start, s.end, s.probability) for s in result.unsure()]
+            if result.token_probs
+            else None
+        )
         self.panel.show_result(result.latex, result.confidence, alternatives, result.ms, unsure)
         self._store_result(result)
         if self.settings.auto_copy:

@@ -25,21 +25,15 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _allocator_untouched(monkeypatch):
+def allocator_calls(monkeypatch) -> list[bool]:
     """Tests that run ``main.main(["predict", ...])`` in-process must not switch the whole test
     process to one memory map per large buffer (core/allocator.py): it cannot be switched
-    back, and every training test after it would run slower. ``allocator_calls`` records who
-    asked instead."""
+    back, and every training test after it would run slower. The list records who asked."""
     import core.allocator
 
     calls: list[bool] = []
     monkeypatch.setattr(core.allocator, "return_freed_memory", lambda: calls.append(True))
     return calls
-
-
-@pytest.fixture
-def allocator_calls(_allocator_untouched) -> list[bool]:
-    return _allocator_untouched
 
 
 @pytest.fixture(scope="session")
