@@ -116,12 +116,26 @@ def test_low_resolution_looks_like_a_snip_at_half_the_zoom():
     # blurred: fewer fully inked pixels per ink pixel than the clean map
     solid = lambda a: (a > 0.9).sum() / max(1, (a > 0.1).sum())  # noqa: E731
     assert np.mean([solid(o) for o in outs]) < solid(clean)
-    # a real small snip: the same formula at a third of the size, through the preprocessor
+    # never larger than the clean render: the batch planner budgets pixels by stored shapes
+    assert all(o.shape[0] <= clean.shape[0] and o.shape[1] <= clean.shape[1] for o in outs)
+    # a real small snip (the same formula at a third of the size, through the preprocessor)
+    # comes out at least as large, so the sample is the snip at most shrunk to the clean size
     small = preprocess(rescale(big, (sum(LOW_RES_GLYPH) / 2) / glyph_height(clean)), cfg)
-    widths = sorted(o.shape[1] for o in outs)
-    assert (
-        widths[0] <= small.shape[1] + cfg.multiple and small.shape[1] <= widths[-1] + cfg.multiple
-    )
+    assert max(o.shape[1] for o in outs) <= small.shape[1] + cfg.multiple
+    assert max(o.shape[1] for o in outs) >= clean.shape[1] - 2 * cfg.multiple
+
+
+def test_low_resolution_never_enlarges_a_training_sample():
+    """The preprocessor can take faded 3 px glyphs for smaller ones and blow a small snip up
+    many times; a training sample seen at low resolution keeps at most its own size (up to
+    the usual scale jitter), so one sample cannot pad its whole batch to a multiple of it."""
+    cfg = PreprocessConfig()
+    for tex in (r"\frac{a}{b}+x^{2}", r"\sum_{i=1}^{n} i^{2}=\frac{n(n+1)(2n+1)}{6}", r"x"):
+        ink = preprocess(Image.open(io.BytesIO(render_png(tex, dpi=200))).convert("RGB"), cfg)
+        for seed in range(25):
+            out = jitter_ink(ink, random.Random(seed), cfg, 0.6, 0.0, 1.0)
+            limit = [-(-round(n * 1.15) // cfg.multiple) * cfg.multiple for n in ink.shape]
+            assert out.shape[0] <= limit[0] and out.shape[1] <= limit[1], (tex, seed)
 
 
 def test_low_resolution_of_a_speck_keeps_the_image():
