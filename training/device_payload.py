@@ -1,6 +1,6 @@
 """Gather what a GPU run on the lent device machine needs and the repository lacks.
 
-    PYTHONPATH=. python -m training.device_payload [--shards DIR] [--latex DIR]
+    PYTHONPATH=. python -m training.device_payload [--shards DIR] [--latex DIR | --train DIR]
         [--data-root ../shared/data] [--root .] [--limit-mib 64]
 
 The device machine gets a copy of the repository and nothing beside it (no ``../shared``, no
@@ -10,7 +10,10 @@ expects, under ``.devdata``:
 - ``formulas/``: the formula corpora, which the device renders training images from;
 - ``shards/``: what it cannot make there or should not spend its minutes on: the CROHME shards
   (from ``crohme/train.zip``), the dev slices it evaluates on (printed, synthetic handwritten,
-  and the LaTeX-typeset one), and as many LaTeX-typeset training shards as fit (``--latex``).
+  and the LaTeX-typeset one), and as many LaTeX-typeset training shards as fit (``--latex``),
+  or, with ``--train``, as many training shards of every kind as fit, taken in turn (LaTeX,
+  printed, handwritten), so that the GPU's first epochs draw every kind before the device has
+  rendered its own (run (25) started on CROHME and LaTeX alone).
 
 ``.devpkgs`` holds the pure-Python packages our code imports that the device's Python lacks
 (``platformdirs``); the run puts it on ``PYTHONPATH``. Both folders are git-ignored, so the call
@@ -35,6 +38,7 @@ MIB = 1 << 20
 # the files train_gpu.sh waits for, and the dev slices the run reports on
 BASE_SHARDS = ("crohme-train.npz", "crohme-dev.npz")
 DEV_SHARDS = ("printed-dev-0-*.npz", "handwritten-dev-0-*.npz", "latex-dev-0-*.npz")
+TRAIN_KINDS = ("latex", "printed", "handwritten")
 PACKAGES = ("platformdirs",)  # imported by core.paths; not in the device's image
 
 
@@ -49,6 +53,7 @@ def gather(
     latex: Path | None = None,
     limit_mib: float = 64.0,
     headroom_mib: float = 2.0,
+    train: Path | None = None,
 ) -> dict:
     """Fill ``root/.devdata`` and ``root/.devpkgs`` afresh; return what went in and the size."""
     formulas = data_root / "formulas"
@@ -57,6 +62,8 @@ def gather(
     typeset = sorted(latex.glob("latex-train-*.npz")) if latex else []
     if latex and not typeset:
         raise PayloadError(f"{latex} holds no LaTeX-typeset training shards (latex-train-*.npz).")
+    if train:
+        typeset = _in_turn(train)
     base = _base_shards(shards, data_root)  # every check before the old payload goes
     packages = {name: _package_source(name) for name in PACKAGES}
     devdata, devpkgs = root / ".devdata", root / ".devpkgs"
@@ -86,10 +93,21 @@ def gather(
         size = grown
     return {
         "shards": sorted(p.name for p in base),
-        "latex_shards": added,
+        "train_shards": added,
         "packages": list(packages),
         "mib": round(size / MIB, 1),
     }
+
+
+def _in_turn(folder: Path) -> list[Path]:
+    """The training shards of ``folder``, one of each kind in turn, each kind in name order."""
+    kinds = [sorted(folder.glob(f"{kind}-train-*.npz")) for kind in TRAIN_KINDS]
+    if not any(kinds):
+        raise PayloadError(
+            f"{folder} holds no training shards (latex-, printed-, handwritten-train-*)."
+        )
+    longest = max(map(len, kinds))
+    return [k[i] for i in range(longest) for k in kinds if i < len(k)]
 
 
 def _base_shards(shards: Path | None, data_root: Path) -> list[Path]:
@@ -145,20 +163,28 @@ def main(argv=None) -> int:
     p.add_argument("--root", type=Path, default=Path("."), help="the repository (default: .)")
     p.add_argument("--data-root", type=Path, default=Path("../shared/data"))
     p.add_argument("--shards", type=Path, help="a folder holding the CROHME and dev shards")
-    p.add_argument("--latex", type=Path, help="a folder of latex-train-*.npz shards to add")
+    add = p.add_mutually_exclusive_group()
+    add.add_argument("--latex", type=Path, help="a folder of latex-train-*.npz shards to add")
+    add.add_argument("--train", type=Path, help="a folder of training shards of any kind to add")
     p.add_argument("--limit-mib", type=float, default=64.0)
     p.add_argument("--headroom-mib", type=float, default=2.0)
     args = p.parse_args(argv)
     try:
         got = gather(
-            args.root, args.data_root, args.shards, args.latex, args.limit_mib, args.headroom_mib
+            args.root,
+            args.data_root,
+            args.shards,
+            args.latex,
+            args.limit_mib,
+            args.headroom_mib,
+            args.train,
         )
     except (TeXSnapError, OSError, subprocess.CalledProcessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(
         f"{got['mib']} MiB: shards {', '.join(got['shards'])}; "
-        f"{len(got['latex_shards'])} LaTeX training shards; packages {', '.join(got['packages'])}"
+        f"{len(got['train_shards'])} training shards; packages {', '.join(got['packages'])}"
     )
     print("carry: .devdata .devpkgs   (PYTHONPATH=.:.devpkgs on the device)")
     return 0

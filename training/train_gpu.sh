@@ -49,9 +49,16 @@ nice -n 19 $py main.py data build --out "$shards" --data-root "$data" --printed 
 build=$!
 set +m
 # the first epoch needs the dev slices, CROHME and a few rendered shards (carried ones count:
-# with them the GPU starts at once)
-until [ -f "$shards/crohme-dev.npz" ] && ls "$shards"/printed-dev-*.npz > /dev/null 2>&1 &&
-    [ "$(ls "$shards" | grep -c -- "-train-[0-9]*-")" -ge "${FIRST_SHARDS:-4}" ]; do
+# with them the GPU starts at once), printed and synthetic handwritten ones among them while
+# the renderer runs: run (25) started on CROHME and carried LaTeX shards alone, drew no printed
+# or handwritten sample in its first epochs at the peak rate, and ended below its start on both
+ready() {
+    [ -f "$shards/crohme-dev.npz" ] && ls "$shards"/printed-dev-*.npz > /dev/null 2>&1 &&
+        [ "$(ls "$shards" | grep -c -- "-train-[0-9]*-")" -ge "${FIRST_SHARDS:-4}" ] || return 1
+    { ls "$shards"/printed-train-*.npz && ls "$shards"/handwritten-train-*.npz; } > /dev/null 2>&1 ||
+        ! kill -0 "$build" 2>/dev/null
+}
+until ready; do
     kill -0 "$build" 2>/dev/null || { echo "data build failed"; tail -20 "$build_log"; exit 1; }
     [ "$SECONDS" -lt 90 ] || break  # a slow machine starts with what it has
     sleep 2

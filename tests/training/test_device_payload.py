@@ -52,7 +52,7 @@ def test_payload_holds_what_the_gpu_run_reads_and_fits_the_limit(repo, data):
     in_shards = sorted(p.name for p in (repo / ".devdata" / "shards").iterdir())
     # the base and dev shards, and the LaTeX shards that fit: 2.0 MiB so far, 4.5 MiB allowed
     assert in_shards == sorted(BASE + DEV + ["latex-train-22-0000.npz", "latex-train-22-0001.npz"])
-    assert got["latex_shards"] == ["latex-train-22-0000.npz", "latex-train-22-0001.npz"]
+    assert got["train_shards"] == ["latex-train-22-0000.npz", "latex-train-22-0001.npz"]
     assert got["mib"] <= 4.5
     assert payload_bytes(repo) / MIB == pytest.approx(got["mib"], abs=0.05)
 
@@ -89,6 +89,35 @@ def test_a_latex_folder_without_latex_shards_is_an_error(repo, data, tmp_path):
     data_root, shards, _ = data
     with pytest.raises(PayloadError, match="no LaTeX-typeset training shards"):
         gather(repo, data_root, shards, tmp_path / "typo")
+
+
+def test_a_train_folder_carries_every_kind_in_turn(repo, data, tmp_path):
+    """The GPU's first epochs draw what was carried: every kind, not LaTeX alone."""
+    data_root, shards, _ = data
+    mixed = tmp_path / "mixed"
+    names = [f"latex-train-19-{i:04d}.npz" for i in range(3)]
+    names += [f"printed-train-22-{i:04d}.npz" for i in range(2)]
+    names += ["handwritten-train-22-0000.npz", "crohme-train.npz"]  # CROHME comes from --shards
+    for name in names:
+        _file(mixed / name, MIB // 2)
+    got = gather(repo, data_root, shards, limit_mib=6.0, headroom_mib=0.5, train=mixed)
+    assert (
+        got["train_shards"]
+        == [
+            "latex-train-19-0000.npz",
+            "printed-train-22-0000.npz",
+            "handwritten-train-22-0000.npz",
+            "latex-train-19-0001.npz",
+            "printed-train-22-0001.npz",
+            "latex-train-19-0002.npz",
+        ][: len(got["train_shards"])]
+    )
+    assert len(got["train_shards"]) >= 4 and got["mib"] <= 5.5
+    with pytest.raises(PayloadError, match="no training shards"):
+        gather(repo, data_root, shards, train=tmp_path / "typo")
+    with pytest.raises(SystemExit):  # one or the other
+        main(["--root", str(repo), "--data-root", str(data_root), "--shards", str(shards),
+              "--latex", str(mixed), "--train", str(mixed)])  # fmt: skip
 
 
 def test_payload_over_the_limit_is_an_error_not_a_failed_call(repo, data):
