@@ -28,7 +28,6 @@ from core.checkpoint import load_model, save_model
 from core.errors import TeXSnapError
 from training.batches import TrainData
 from training.data.shards import read_shards
-from training.trainer import shard_files
 
 _CONFIG_OWN = {"format", "name", "created", "architecture", "vocabulary", "preprocess"}
 
@@ -46,13 +45,14 @@ def recompute_batchnorm(model: nn.Module, data: TrainData, batches: list[list[in
     for m in norms:
         m.train()
     cfg = model.cfg
+    device = next(model.parameters()).device
     try:
         with torch.no_grad():
             for k, batch in enumerate(batches):
                 images, sizes, _, _ = data.collate(
                     batch, f"bn/{k}", cfg.pad_id, cfg.bos_id, cfg.eos_id
                 )
-                model.encoder(images, sizes)
+                model.encoder(images.to(device), sizes.to(device))
     finally:
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
@@ -70,6 +70,8 @@ def recalibrate(
     max_batch: int = 48,
     seed: int = 0,
 ) -> Path:
+    from training.trainer import shard_files  # the trainer uses this module
+
     loaded = load_model(model_dir)
     files = shard_files(shards, "train")
     if not files:

@@ -31,6 +31,10 @@ class TrainConfig:
     label_smoothing: float = 0.1
     clip: float = 1.0
     ema: float = 0.0  # 0 = off; e.g. 0.999
+    # >0 (with ema): the EMA weights' BatchNorm statistics are recomputed from this many
+    # training batches before each dev evaluation and export (training/batchnorm.py): the
+    # averaged statistics were never produced by the averaged weights
+    bn_batches: int = 0
     bf16: bool = True  # only used on CUDA
     augment: bool = True  # random ink jitter per batch (off for overfitting tests)
     crohme_weight: float = 1.5  # how often a handwritten sample is drawn relative to printed
