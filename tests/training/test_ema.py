@@ -14,10 +14,8 @@ from training.config import load_config
 from training.trainer import Trainer
 
 
-def test_evaluation_and_export_use_the_ema_weights(tiny_shards, tmp_path, monkeypatch):
-    cfg = load_config(
-        None, tiny_overrides(tiny_shards, tmp_path, "steps=12", "eval_every=12", "ema=0.9")
-    )
+def _run_judged(cfg, monkeypatch):
+    """Train; return the trainer, the weights each dev evaluation judged, the exported model."""
     trainer = Trainer(cfg, device="cpu", log=lambda *_: None)
     judged = []
     real = trainer_module.evaluate_slices
@@ -27,7 +25,14 @@ def test_evaluation_and_export_use_the_ema_weights(tiny_shards, tmp_path, monkey
         return real(model, *args, **kwargs)
 
     monkeypatch.setattr(trainer_module, "evaluate_slices", spy)
-    model_dir = trainer.run()
+    return trainer, judged, trainer.run()
+
+
+def test_evaluation_and_export_use_the_ema_weights(tiny_shards, tmp_path, monkeypatch):
+    cfg = load_config(
+        None, tiny_overrides(tiny_shards, tmp_path, "steps=12", "eval_every=12", "ema=0.9")
+    )
+    trainer, judged, model_dir = _run_judged(cfg, monkeypatch)
 
     assert len(judged) == 1
     name = next(k for k in trainer.ema if k.endswith("weight"))
@@ -64,16 +69,7 @@ def test_bn_batches_recompute_the_judged_statistics_and_leave_training_alone(
         cfg = load_config(
             None, tiny_overrides(tiny_shards, out, "steps=6", "eval_every=6", "ema=0.9", *extra)
         )
-        trainer = Trainer(cfg, device="cpu", log=lambda *_: None)
-        judged = []
-        real = trainer_module.evaluate_slices
-
-        def spy(model, *args, **kwargs):
-            judged.append({k: v.clone() for k, v in model.state_dict().items()})
-            return real(model, *args, **kwargs)
-
-        monkeypatch.setattr(trainer_module, "evaluate_slices", spy)
-        return trainer, judged, trainer.run()
+        return _run_judged(cfg, monkeypatch)
 
     plain, judged_plain, _ = run(tmp_path / "plain")
     fresh, judged, model_dir = run(tmp_path / "bn", "bn_batches=2")
