@@ -7,8 +7,8 @@ The encoder normalizes with running means and variances that training gathers ba
 An EMA or an average of two models averages those statistics as it averages the weights, but
 the weights it ends with never produced them, and a run at a high rate moves its live weights
 (whose statistics they are) far from its averaged ones. Run (25), a GPU run at 3e-4, read
-31.7 % of the synthetic handwriting dev slice as exported and 38.7 % once its statistics were
-gathered anew from 60 batches of training data (MODEL.md, rule (25b)). This is what
+31.7 % of the synthetic handwriting dev slice as exported and 40.3 % once this module had
+gathered its statistics anew from 60 batches of training data (MODEL.md, BA25). This is what
 ``torch.optim.swa_utils.update_bn`` does for weight averaging, on our batches: the training
 mix (``--crohme-share``, as the run drew it), the training augmentation, padded as the
 trainer pads them. SHARDS is a folder of training shards (``*-train*.npz``), as for
