@@ -30,6 +30,26 @@ from training.batches import TrainData
 from training.data.shards import read_shards
 
 _CONFIG_OWN = {"format", "name", "created", "architecture", "vocabulary", "preprocess"}
+# the batches BA25's statistics were recomputed from; small, as CPU training draws them
+BATCH_PIXELS, MAX_BATCH = 400_000, 48
+
+
+def statistics_plan(
+    data: TrainData,
+    n_batches: int,
+    seed: int,
+    epoch: int = 0,
+    batch_pixels: int = BATCH_PIXELS,
+    max_batch: int = MAX_BATCH,
+) -> list[list[int]]:
+    """``n_batches`` batches of ``data`` drawn as training draws them, from ``epoch`` on (a
+    small folder gives fewer batches an epoch than asked, so later epochs add theirs)."""
+    plan: list[list[int]] = []
+    for e in range(epoch, epoch + n_batches):
+        plan += data.epoch_plan(seed, e, batch_pixels, max_batch)
+        if len(plan) >= n_batches:
+            break
+    return plan[:n_batches]
 
 
 def recompute_batchnorm(model: nn.Module, data: TrainData, batches: list[list[int]]) -> int:
@@ -66,8 +86,8 @@ def recalibrate(
     out: Path,
     n_batches: int = 60,
     crohme_share: float = 0.35,
-    batch_pixels: int = 400_000,
-    max_batch: int = 48,
+    batch_pixels: int = BATCH_PIXELS,
+    max_batch: int = MAX_BATCH,
     seed: int = 0,
 ) -> Path:
     from training.trainer import shard_files  # the trainer uses this module
@@ -78,12 +98,7 @@ def recalibrate(
         raise TeXSnapError(f"{shards} holds no training shards (*-train*.npz).")
     c = loaded.model.cfg
     data = TrainData(read_shards(files), loaded.vocab, c.max_len, 1.0, 32, crohme_share)
-    plan: list[list[int]] = []
-    for epoch in range(n_batches):  # a small folder gives fewer batches an epoch than asked
-        plan += data.epoch_plan(seed, epoch, batch_pixels, max_batch)
-        if len(plan) >= n_batches:
-            break
-    plan = plan[:n_batches]
+    plan = statistics_plan(data, n_batches, seed, 0, batch_pixels, max_batch)
     layers = recompute_batchnorm(loaded.model, data, plan)
     meta = {k: v for k, v in loaded.config.items() if k not in _CONFIG_OWN | {"sha256", "dtype"}}
     meta["metrics"] = {}  # the old dev metrics describe other statistics
@@ -102,8 +117,8 @@ def main(argv=None) -> int:
     p.add_argument("out", type=Path)
     p.add_argument("--batches", type=int, default=60)
     p.add_argument("--crohme-share", type=float, default=0.35)
-    p.add_argument("--batch-pixels", type=int, default=400_000)
-    p.add_argument("--max-batch", type=int, default=48)
+    p.add_argument("--batch-pixels", type=int, default=BATCH_PIXELS)
+    p.add_argument("--max-batch", type=int, default=MAX_BATCH)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     try:

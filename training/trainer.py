@@ -30,7 +30,7 @@ from core.model import Im2Latex, count_parameters
 from core.preprocess import PreprocessConfig
 from core.vocab import Vocab
 from training.batches import TrainData
-from training.batchnorm import recompute_batchnorm
+from training.batchnorm import recompute_batchnorm, statistics_plan
 from training.checkpoints import load_checkpoint, save_checkpoint
 from training.config import TrainConfig
 from training.data.shards import concat_shards, read_shards
@@ -232,10 +232,9 @@ class Trainer:
         model = Im2Latex(self.model.cfg).to(self.device)
         model.load_state_dict({**self.model.state_dict(), **self.ema})
         if self.cfg.bn_batches > 0:
-            # small batches, as the statistics of the bundled model were recomputed (BA25);
             # a seed of their own, so that the training batches and their order are untouched
-            plan = self.train.epoch_plan(self.cfg.seed + 1, self.epoch, 400_000, 48)
-            recompute_batchnorm(model, self.train, plan[: self.cfg.bn_batches])
+            plan = statistics_plan(self.train, self.cfg.bn_batches, self.cfg.seed + 1, self.epoch)
+            recompute_batchnorm(model, self.train, plan)
         return model
 
     def _data_summary(self) -> dict:
