@@ -64,6 +64,11 @@ def parse_args(argv=None):
     )
     p.add_argument("--part", choices=PARTS, help="override which weights learn")
     p.add_argument(
+        "--adapt-bn",
+        action=argparse.BooleanOptionalAction,
+        help="override whether BatchNorm statistics are gathered anew after training",
+    )
+    p.add_argument(
         "--inside",
         action="store_true",
         help=f"recipe study: use only the experiment's {USER_SIZE} corrections (seed 0)",
@@ -206,6 +211,7 @@ def main(argv=None) -> int:
             replay_ratio=args.replay,
             distort=args.distort,
             part=args.part,
+            adapt_bn=args.adapt_bn,
         )
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -227,6 +233,7 @@ def main(argv=None) -> int:
         "replay_ratio": options.resolved().replay_ratio,
         "distort": options.resolved().distort,
         "part": options.resolved().part,
+        "adapt_bn": options.resolved().adapt_bn,
         "finetune_seconds": round(wall, 1),
         # CPU time of both threads: on a machine shared with other work, wall time includes
         # waiting for a core; cpu / threads is what an otherwise idle machine would take

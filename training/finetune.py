@@ -36,6 +36,7 @@ from core.errors import Cancelled, DatasetError
 from core.metrics import Scores
 from core.model import Im2Latex
 from training.batches import TrainData
+from training.batchnorm import recompute_batchnorm
 from training.config import TrainConfig
 from training.data.shards import read_shards, write_shard
 from training.finetune_plan import Options, Preset, Progress, Report, judge
@@ -239,6 +240,10 @@ class _Run:
                     f"Training step {step + 1} of {p.steps}",
                 )
             )  # fmt: skip
+        if p.adapt_bn:
+            self.tell("train", "Adapting the model's image statistics to your corrections…")
+            plan = data.epoch_plan(self.options.seed, 0, p.batch_pixels, p.max_batch)
+            recompute_batchnorm(model, data, plan)
         return model.eval()
 
     def save(self, model, start: LoadedModel, report: Report, out_dir: Path, dataset) -> None:

@@ -33,6 +33,9 @@ class Preset:
     clip: float = 1.0
     distort: float = 0.0  # how strongly to bend the corrections' images (distort_ink)
     part: str = "all"  # which weights learn: all, or only the "encoder" or the "decoder"
+    # after training, gather the encoder's BatchNorm statistics anew over one pass of the
+    # fine-tune's own mix (corrections + replay); training itself keeps them frozen
+    adapt_bn: bool = False
 
     @property
     def label(self) -> str:
@@ -75,6 +78,7 @@ class Options:
     replay_ratio: float | None = None  # overrides the preset (experiments)
     distort: float | None = None  # overrides the preset (experiments)
     part: str | None = None  # overrides the preset (experiments)
+    adapt_bn: bool | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -92,6 +96,8 @@ class Options:
             if self.part not in PARTS:
                 raise DatasetError(f"Unknown part {self.part!r}: choose {', '.join(PARTS)}.")
             changes["part"] = self.part
+        if self.adapt_bn is not None:
+            changes["adapt_bn"] = bool(self.adapt_bn)
         return replace(PRESETS[self.preset], **changes)
 
 
