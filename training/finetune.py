@@ -241,7 +241,10 @@ class _Run:
                 )
             )  # fmt: skip
         if p.adapt_bn:
-            self.tell("train", "Adapting the model's image statistics to your corrections…")
+            self.tell(
+                "train", "Adapting the model's image statistics to your corrections…",
+                done=p.steps, total=p.steps,
+            )  # fmt: skip
             plan = data.epoch_plan(self.options.seed, 0, p.batch_pixels, p.max_batch)
             recompute_batchnorm(model, data, plan)
         return model.eval()

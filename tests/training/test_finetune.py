@@ -273,6 +273,36 @@ def test_cli_finetune_child_process_error_is_exit_2(
     assert "texsnap finetune:" in capsys.readouterr().err
 
 
+def _batchnorm_statistics(model_dir: Path) -> dict:
+    from core.checkpoint import load_model
+
+    state = load_model(model_dir).model.state_dict()
+    return {k: v for k, v in state.items() if k.endswith(("running_mean", "running_var"))}
+
+
+@pytest.mark.slow
+def test_batchnorm_statistics_stay_frozen_unless_adapt_bn_gathers_them_anew(
+    finetuned, dataset, random_model_dir, tmp_path
+):
+    import dataclasses
+
+    import torch
+
+    from training.finetune import finetune
+
+    start = _batchnorm_statistics(random_model_dir)
+    assert start
+    kept = _batchnorm_statistics(finetuned[2])
+    assert all(torch.equal(kept[k], v) for k, v in start.items())
+    options = dataclasses.replace(FAST, adapt_bn=True)
+    out = tmp_path / "models" / "ft-bn"
+    report = finetune(dataset, random_model_dir, random_model_dir, out, options)
+    moved = _batchnorm_statistics(out)
+    assert any(not torch.equal(moved[k], v) for k, v in start.items())
+    assert all(torch.isfinite(v).all() for v in moved.values())
+    assert report.after["user"]["n"] == report.heldout_samples
+
+
 def test_experiment_overrides_change_only_what_they_name():
     from training.finetune_plan import PRESETS
 
@@ -284,6 +314,7 @@ def test_experiment_overrides_change_only_what_they_name():
     assert Options(replay_ratio=-1).resolved().replay_ratio == 0.0
     assert Options(distort=0.5).resolved().distort == 0.5
     assert Options(distort=-1).resolved().distort == 0.0
+    assert Options(adapt_bn=True).resolved().adapt_bn and not quick.adapt_bn
 
 
 @pytest.mark.parametrize("part", ["encoder", "decoder"])
