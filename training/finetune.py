@@ -241,13 +241,20 @@ class _Run:
                 )
             )  # fmt: skip
         if p.adapt_bn:
-            self.tell(
-                "train", "Adapting the model's image statistics to your corrections…",
-                done=p.steps, total=p.steps,
-            )  # fmt: skip
-            plan = data.epoch_plan(self.options.seed, 0, p.batch_pixels, p.max_batch)
-            recompute_batchnorm(model, data, plan)
+            self.adapt_statistics(model, data)
         return model.eval()
+
+    def adapt_statistics(self, model: Im2Latex, data: TrainData) -> None:
+        """Gather the encoder's BatchNorm statistics anew over one pass of the fine-tune's
+        mix (an experiment: ``docs/model/finetune-recipe.md`` found it costs more than it
+        gives, so no preset does it)."""
+        p = self.preset
+        self.tell(
+            "train", "Adapting the model's image statistics to your corrections…",
+            done=p.steps, total=p.steps,
+        )  # fmt: skip
+        plan = data.epoch_plan(self.options.seed, 0, p.batch_pixels, p.max_batch)
+        recompute_batchnorm(model, data, plan)
 
     def save(self, model, start: LoadedModel, report: Report, out_dir: Path, dataset) -> None:
         """Write to a hidden sibling folder, then rename: a crash never leaves half a model."""

@@ -34,7 +34,8 @@ class Preset:
     distort: float = 0.0  # how strongly to bend the corrections' images (distort_ink)
     part: str = "all"  # which weights learn: all, or only the "encoder" or the "decoder"
     # after training, gather the encoder's BatchNorm statistics anew over one pass of the
-    # fine-tune's own mix (corrections + replay); training itself keeps them frozen
+    # fine-tune's own mix (corrections + replay); training itself keeps them frozen. Off:
+    # it read fewer unseen corrections and lost printed ones (docs/model/finetune-recipe.md)
     adapt_bn: bool = False
 
     @property
