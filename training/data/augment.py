@@ -161,8 +161,8 @@ def _within(arr: np.ndarray, shape: tuple[int, int], cfg: PreprocessConfig) -> n
     glyphs for smaller ones and enlarge a small snip up to 16 times its size (half as large
     again at the median); the batch planner budgets pixels by the stored shapes, so one such
     sample padded its whole batch to its size and cut an H200's training from 2,049 to
-    829-1,116 images/s (session (18)). The recognizer reads a small snip at the ink-weighted glyph size
-    too (``preprocess.candidates``), which this size is close to."""
+    829-1,116 images/s (session (18)). The recognizer reads a small snip at the ink-weighted
+    glyph size too (``preprocess.candidates``), which this size is close to."""
     if arr.shape[0] <= shape[0] and arr.shape[1] <= shape[1]:
         return arr
     rows = np.flatnonzero(arr.max(axis=1) > 0.05)
