@@ -10,7 +10,8 @@ vocabulary, and adds up the sizes of the first N batches (default: the checkpoin
 
 It reads the run's shard folder as it is now. For a run whose shards grew while it trained
 (``grow_shards`` beside a build) the count is an estimate: the plans it replays hold every
-shard from the first epoch on.
+shard from the first epoch on. It counts one process's batches: a ``torchrun`` run of W
+processes drew W times as many. Settings an older checkpoint lacks take today's defaults.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.vocab import Vocab  # noqa: E402
 from training.batches import TrainData  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
 from training.data.shards import read_shards  # noqa: E402
 from training.trainer import shard_files  # noqa: E402
 
@@ -31,7 +33,7 @@ from training.trainer import shard_files  # noqa: E402
 def images_seen(run: Path, steps: int | None = None) -> dict:
     """``{"steps", "batches", "images", "epochs"}`` of ``run``'s first ``steps`` steps."""
     state = json.loads((run / "checkpoint" / "state.json").read_text(encoding="utf-8"))
-    cfg = state["config"]
+    cfg = {**TrainConfig().to_dict(), **state["config"]}
     steps = state["step"] if steps is None else steps
     vocab = Vocab(json.loads((run / "vocab.json").read_text(encoding="utf-8")))
     files = shard_files(Path(cfg["shards"]), "train")
@@ -40,12 +42,12 @@ def images_seen(run: Path, steps: int | None = None) -> dict:
     data = TrainData(
         read_shards(files),
         vocab,
-        cfg["model"]["max_len"],
+        TrainConfig(model=cfg["model"]).model_config(len(vocab)).max_len,
         cfg["crohme_weight"],
         cfg["shape_bucket"],
         cfg["crohme_share"],
     )
-    left = batches = steps * cfg.get("accumulate", 1)
+    left = batches = steps * cfg["accumulate"]
     images, epoch = 0, 0
     while left > 0:
         plan = data.epoch_plan(cfg["seed"], epoch, cfg["batch_pixels"], cfg["max_batch"])
