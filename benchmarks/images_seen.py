@@ -32,7 +32,10 @@ from training.trainer import shard_files  # noqa: E402
 
 def images_seen(run: Path, steps: int | None = None) -> dict:
     """``{"steps", "batches", "images", "epochs"}`` of ``run``'s first ``steps`` steps."""
-    state = json.loads((run / "checkpoint" / "state.json").read_text(encoding="utf-8"))
+    try:
+        state = json.loads((run / "checkpoint" / "state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"{run} holds no readable training checkpoint: {exc}") from None
     cfg = {**TrainConfig().to_dict(), **state["config"]}
     steps = state["step"] if steps is None else steps
     vocab = Vocab(json.loads((run / "vocab.json").read_text(encoding="utf-8")))

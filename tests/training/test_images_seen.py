@@ -46,6 +46,15 @@ def test_count_matches_the_images_training_drew(tiny_shards, tmp_path, monkeypat
     assert f"{sum(sizes)} images in 7 steps" in capsys.readouterr().out
 
 
+def test_folder_without_checkpoint_is_a_message(tmp_path):
+    with pytest.raises(SystemExit, match="no readable training checkpoint"):
+        images_seen.images_seen(tmp_path)
+    (tmp_path / "checkpoint").mkdir()
+    (tmp_path / "checkpoint" / "state.json").write_text("{not json")
+    with pytest.raises(SystemExit, match="no readable training checkpoint"):
+        images_seen.images_seen(tmp_path)
+
+
 def test_run_whose_shards_are_gone_is_a_message(tiny_shards, tmp_path, monkeypatch):
     _train(tiny_shards, tmp_path, 1, monkeypatch)
     state = tmp_path / "checkpoint" / "state.json"
