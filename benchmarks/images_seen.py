@@ -19,15 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.vocab import Vocab  # noqa: E402
-from training.batches import TrainData  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.data.shards import read_shards  # noqa: E402
-from training.trainer import shard_files  # noqa: E402
+from training.trainer import shard_files, training_data  # noqa: E402
 
 
 def images_seen(run: Path, steps: int | None = None) -> dict:
@@ -36,26 +36,21 @@ def images_seen(run: Path, steps: int | None = None) -> dict:
         state = json.loads((run / "checkpoint" / "state.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SystemExit(f"{run} holds no readable training checkpoint: {exc}") from None
-    cfg = {**TrainConfig().to_dict(), **state["config"]}
+    known = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in state["config"].items() if k in known})
     steps = state["step"] if steps is None else steps
     vocab = Vocab(json.loads((run / "vocab.json").read_text(encoding="utf-8")))
-    files = shard_files(Path(cfg["shards"]), "train")
+    files = shard_files(Path(cfg.shards), "train")
     if not files:
-        raise SystemExit(f"no training shards in {cfg['shards']}")
-    data = TrainData(
-        read_shards(files),
-        vocab,
-        TrainConfig(model=cfg["model"]).model_config(len(vocab)).max_len,
-        cfg["crohme_weight"],
-        cfg["shape_bucket"],
-        cfg["crohme_share"],
-    )
-    left = batches = steps * cfg["accumulate"]
+        raise SystemExit(f"no training shards in {cfg.shards}")
+    max_len = cfg.model_config(len(vocab)).max_len
+    data = training_data(read_shards(files), vocab, max_len, cfg)
+    left = batches = steps * cfg.accumulate
     images, epoch = 0, 0
     while left > 0:
-        plan = data.epoch_plan(cfg["seed"], epoch, cfg["batch_pixels"], cfg["max_batch"])
+        plan = data.epoch_plan(cfg.seed, epoch, cfg.batch_pixels, cfg.max_batch)
         if not plan:
-            raise SystemExit(f"no sample of {cfg['shards']} fits the run's vocabulary")
+            raise SystemExit(f"no sample of {cfg.shards} fits the run's vocabulary")
         used = plan[:left]
         images += sum(len(b) for b in used)
         left -= len(used)

@@ -113,7 +113,7 @@ class Trainer:
         dev_files = shard_files(Path(cfg.shards), "dev")
         self.vocab = self._vocab(train.labels)
         mcfg = cfg.model_config(len(self.vocab))
-        self.train = self._training_data(train, mcfg.max_len)
+        self.train = training_data(train, self.vocab, mcfg.max_len, cfg)
         self.dev = (
             TrainData(read_shards(dev_files), self.vocab, mcfg.max_len) if dev_files else None
         )
@@ -284,22 +284,13 @@ class Trainer:
         if not new:
             return
         shard = concat_shards([self.train.shard, read_shards(new)])
-        self.train = self._training_data(shard, self.model.cfg.max_len)
+        self.train = training_data(shard, self.vocab, self.model.cfg.max_len, self.cfg)
         self.shard_paths += new
         if self.dist.main:
             self.log(
                 f"epoch {self.epoch}: +{len(new)} shards, {len(self.train.keep)} samples, "
                 f"CROHME drawn {self.train.crohme_weight:.2f}x"
             )
-
-    def _training_data(self, shard, max_len: int) -> TrainData:
-        cfg = self.cfg
-        data = TrainData(
-            shard, self.vocab, max_len, cfg.crohme_weight, cfg.shape_bucket, cfg.crohme_share
-        )
-        if cfg.low_res > 0:
-            data.low_res = {"printed": cfg.low_res, "latex": cfg.low_res}
-        return data
 
     def _ids(self):
         c = self.model.cfg
@@ -509,6 +500,15 @@ class PlanBatches(torch.utils.data.Dataset):
 
     def __getitem__(self, b: int):
         return self.data.collate(self.plan[b], self.keys[b], *self.ids)
+
+
+def training_data(shard, vocab: Vocab, max_len: int, cfg: TrainConfig) -> TrainData:
+    """The training samples as ``cfg`` draws them: CROHME's weight or share, shape buckets and
+    low-resolution copies (``benchmarks/images_seen.py`` replays a run's plans with it)."""
+    data = TrainData(shard, vocab, max_len, cfg.crohme_weight, cfg.shape_bucket, cfg.crohme_share)
+    if cfg.low_res > 0:
+        data.low_res = {"printed": cfg.low_res, "latex": cfg.low_res}
+    return data
 
 
 def split_plan(plan: list, rank: int, world: int) -> list:

@@ -11,7 +11,7 @@ import torch
 from tests.training.conftest import make_shards, tiny_overrides
 from training.config import load_config
 from training.data.build import _interleaved
-from training.trainer import Trainer, lr_at
+from training.trainer import Trainer, lr_at, training_data
 
 
 def _trainer(shards, out, *extra):
@@ -140,6 +140,8 @@ def test_low_res_reaches_the_printed_kinds_and_keeps_growing_shards(tiny_shards,
     the setting survives the rebuild of the training data when shards join mid-run."""
     trainer = _trainer(tiny_shards, tmp_path, "low_res=0.25")
     assert trainer.train.low_res == {"printed": 0.25, "latex": 0.25}
-    rebuilt = trainer._training_data(trainer.train.shard, trainer.model.cfg.max_len)
+    rebuilt = training_data(
+        trainer.train.shard, trainer.vocab, trainer.model.cfg.max_len, trainer.cfg
+    )
     assert rebuilt.low_res == trainer.train.low_res
     assert _trainer(tiny_shards, tmp_path / "off").train.low_res == {}
