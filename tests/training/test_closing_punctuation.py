@@ -46,7 +46,7 @@ def test_dev_slices_never_get_punctuation(tmp_path, data_root):
 
 
 def test_without_closing_the_formula_draws_are_the_old_ones():
-    # dev slices and every other caller rely on the random stream being unchanged
+    # callers without punctuation (fine-tune replay, dev slices) keep their random streams
     rng, old = random.Random(9), random.Random(9)
     picked = [build._pick_formula(POOL, rng, 0.0) for _ in range(50)]
     expected = []

@@ -152,8 +152,9 @@ def test_the_handwritten_dev_slice_keeps_its_first_glyph_shapes(tmp_path):
     docs/model/selection-rules.md were measured; training shards reshape."""
     root = str(tmp_path / "no-shared-data")
     path = build_shard(("handwritten", str(tmp_path), 0, 2, 0, "dev", root))
-    rng, cfg = random.Random("handwritten/dev/0/0"), PreprocessConfig()
-    expected = [handwritten_sample((), rng, cfg, reshape=False) for _ in range(2)]
+    cfg = PreprocessConfig()
+    streams = [random.Random(f"handwritten/dev/0/0/{n}") for n in range(2)]  # one per sample
+    expected = [handwritten_sample((), rng, cfg, reshape=False) for rng in streams]
     shard = read_shard(path)
     for i, (ink, latex) in enumerate(expected):
         assert shard.labels[i] == latex

@@ -187,7 +187,8 @@ def test_a_broken_tex_installation_stops_the_build_with_a_message(monkeypatch):
 
     monkeypatch.setattr(build, "typeset", lambda formulas, **kw: [None] * len(formulas))
     with pytest.raises(TeXSnapError, match="LaTeX typeset none"):
-        build._latex_shard(("x",), random.Random(0), PreprocessConfig(), 5, 0.0)
+        streams = (random.Random(n) for n in range(100))
+        build._latex_shard(("x",), streams, PreprocessConfig(), 5, 0.0)
 
 
 @needs_tex

@@ -11,6 +11,7 @@ Never reads the evaluation sets (im2latex100k/val.zip, crohme/test*.zip).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import random
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +39,7 @@ from training.data.sources import (
     load_formulas,
     shared_data_root,
 )
+from training.data.stable_pick import StablePool
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ RESHAPE_SHARE = 0.5
 
 
 def printed_sample(
-    formula_pool: tuple[str, ...],
+    formula_pool: tuple[str, ...] | StablePool,
     rng: random.Random,
     cfg: PreprocessConfig,
     closing: float = 0.0,
@@ -78,7 +80,10 @@ def printed_sample(
 
 
 def handwritten_sample(
-    formula_pool: tuple[str, ...], rng: random.Random, cfg: PreprocessConfig, reshape: float = 1.0
+    formula_pool: tuple[str, ...] | StablePool,
+    rng: random.Random,
+    cfg: PreprocessConfig,
+    reshape: float = 1.0,
 ):
     """(ink map, label) for one synthetic handwritten formula, or None. ``reshape``: the chance
     that its glyphs get shapes of their own (:data:`RESHAPE_SHARE` for training; 0 or 1 draw
@@ -93,7 +98,10 @@ def _draw_handwritten(latex: str, rng: random.Random, reshape: float) -> Image.I
 
 
 def latex_samples(
-    formula_pool: tuple[str, ...], rng: random.Random, cfg: PreprocessConfig, closing: float = 0.0
+    formula_pool: tuple[str, ...] | StablePool,
+    rng: random.Random,
+    cfg: PreprocessConfig,
+    closing: float = 0.0,
 ) -> list[tuple[np.ndarray, str]]:
     """(ink map, label) pairs for one document of :data:`LATEX_BATCH` formulas typeset by
     LaTeX in one font at one resolution; the ones TeX refuses are missing. ``closing`` as for
@@ -132,11 +140,17 @@ def _pick_formula(formula_pool, rng: random.Random, closing: float = 0.0) -> str
     if rng.random() < GENERATED_SHARE or not formula_pool:
         latex = generate_formula(rng)
     else:
-        latex = rng.choice(formula_pool)
-    # no draw at all when closing is 0, so that dev slices come out as they always have
+        latex = _choose(formula_pool, rng)
+    # no draw at all when closing is 0: callers without punctuation keep their random streams
     if closing and rng.random() < closing:
         latex = canonicalize(latex + rng.choices(CLOSING_MARKS, weights=CLOSER_WEIGHTS)[0])
     return latex
+
+
+def _choose(formula_pool, rng: random.Random) -> str:
+    if isinstance(formula_pool, StablePool):
+        return formula_pool.pick(rng)
+    return rng.choice(formula_pool)
 
 
 def _sample(formula_pool, rng: random.Random, cfg: PreprocessConfig, draw, closing: float = 0.0):
@@ -158,15 +172,21 @@ def build_shard(args) -> str:
     path = Path(out) / f"{kind}-{split}-{seed}-{index:04d}.npz"
     if path.exists():
         return str(path)
-    rng = random.Random(f"{kind}/{split}/{seed}/{index}")
+    # Every sample (a LaTeX document for kind latex) draws from a stream of its own, and dev
+    # slices pick formulas by rendezvous hash: a rebuild after the pool gained or lost a few
+    # formulas redraws only the samples those formulas win or had won, where one shared stream
+    # and picks by index redrew them all (training/data/stable_pick.py)
+    streams = (random.Random(f"{kind}/{split}/{seed}/{index}/{n}") for n in itertools.count())
     cfg = PreprocessConfig()
     closing = CLOSING_SHARE if split == "train" else 0.0
+    envs = {"environments": LATEX_ENVS} if kind == "latex" else {}
+    pool = load_formulas(data_root, split=split, **envs)
+    if split == "dev":
+        pool = StablePool(pool)
     if kind == "latex":
-        pool = load_formulas(data_root, split=split, environments=LATEX_ENVS)
-        images, labels = _latex_shard(pool, rng, cfg, size, closing)
+        images, labels = _latex_shard(pool, streams, cfg, size, closing)
         write_shard(path, images, labels, [kind] * len(images))
         return str(path)
-    pool = load_formulas(data_root, split=split)
     samplers = {
         "printed": partial(printed_sample, closing=closing),
         # the dev slice keeps the glyph shapes it was first drawn with, so that its scores
@@ -176,7 +196,7 @@ def build_shard(args) -> str:
     sampler = samplers[kind]
     images, labels = [], []
     while len(images) < size:
-        s = sampler(pool, rng, cfg)
+        s = sampler(pool, next(streams), cfg)
         if s:
             images.append(s[0])
             labels.append(s[1])
@@ -184,10 +204,10 @@ def build_shard(args) -> str:
     return str(path)
 
 
-def _latex_shard(pool, rng: random.Random, cfg: PreprocessConfig, size: int, closing: float):
+def _latex_shard(pool, streams, cfg: PreprocessConfig, size: int, closing: float):
     images, labels, empty = [], [], 0
     while len(images) < size:
-        batch = latex_samples(pool, rng, cfg, closing)
+        batch = latex_samples(pool, next(streams), cfg, closing)
         empty = 0 if batch else empty + 1
         if empty >= LATEX_EMPTY_BATCHES:
             raise TeXSnapError(
