@@ -11,9 +11,10 @@ included, as a user's snip. The images are ~20 printed formulas of about 60 toke
 with mathtext. Issue #2's bars: median <= 100 ms greedy and <= 300 ms beam 5 on 2 cores.
 CPU time is reported next to wall time: on a busy machine wall time includes waiting for a
 core, CPU time does not (with 2 threads it also counts both threads' work). The breakdown
-(preprocessing, encoder, decoder per token) says where the time goes. ``--zoom`` shrinks the
-snips first: at 0.3 their glyphs measure a few pixels, and the recognizer reads each of them at
-two glyph sizes (``preprocess.candidates``); the table says how many.
+(preprocessing, encoder, decoder per token) says where the time goes. The recognizer reads
+every snip at several glyph sizes in one batch (``preprocess.candidates``: three for a crisp
+snip, four for one whose glyphs measure a few pixels); the table says how many. ``--zoom``
+shrinks the snips first: at 0.3 their glyphs measure a few pixels.
 """
 
 from __future__ import annotations
@@ -131,12 +132,8 @@ def table(r: dict) -> str:
             + (", random weights, decoding capped at each formula's length" if r["random"] else "")
             + f"); {r['threads']} torch threads; {r['images']} images of "
             f"{r['formula_tokens_median']:.0f} tokens (median)"
-            + (
-                f", shrunk to {r['zoom']:g} of their size ({r['read_twice']} of them read "
-                "at two glyph sizes)"
-                if r["zoom"] != 1
-                else ""
-            )
+            + (f", shrunk to {r['zoom']:g} of their size" if r["zoom"] != 1 else "")
+            + f", each read at {r['inputs_median']:g} glyph sizes (median)"
             + "; load average "
             f"{r['load_before']:.1f} before, {r['load_after']:.1f} after.",
             "",
@@ -189,7 +186,9 @@ def main() -> int:
         "images": len(pngs),
         "formula_tokens_median": statistics.median(counts),
         "zoom": args.zoom,
-        "read_twice": sum(len(candidates(png, rec.loaded.preprocess)) > 1 for png in pngs),
+        "inputs_median": statistics.median(
+            len(candidates(png, rec.loaded.preprocess)) for png in pngs
+        ),
         "load_before": load_before,
         "greedy": run_mode(rec, pngs, counts, 1, args.repeats, is_random),
         "beam": run_mode(rec, pngs, counts, args.beam, max(1, args.repeats - 1), is_random),

@@ -5,7 +5,8 @@ dark-mode screenshots, coloured text, coloured or uneven backgrounds (whiteboard
 become dark-on-light-equivalent ink. The image is then cropped to its content and rescaled
 so that the median glyph lands at ``target_glyph`` pixels: users snip at any zoom level, and
 a fixed-size model only reads glyphs of the size it was trained on. A snip with glyphs of a few
-pixels, whose size is uncertain, gets a second input (:func:`candidates`).
+pixels, whose size is uncertain, gets one more input, and every snip is also read at other
+glyph sizes (:func:`candidates`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ class PreprocessConfig:
     # at or below this glyph height (px, before rescaling) a snip is also read at the
     # ink-weighted glyph size (``candidates``); 0 turns that off
     low_res_glyph: float = 6.0
+    # glyph heights (px, after rescaling) at which every snip is read as well as at
+    # ``target_glyph``; the recognizer keeps the reading the model is surest of. The size
+    # estimate is off by a few pixels often enough that a second and third look pays
+    # (docs/model/selection-rules.md, "Reading every snip at three glyph sizes"); () reads once
+    also_read_at: tuple[float, ...] = (20.0, 14.5)
+
+    def __post_init__(self):
+        # a model's config.json stores this as a list, and a hand-edited one may hold anything
+        sizes = tuple(float(x) for x in self.also_read_at)
+        if not all(0.0 < x < 1e4 for x in sizes):  # also false for NaN
+            raise ValueError(f"also_read_at holds glyph heights in px, not {self.also_read_at!r}")
+        self.also_read_at = sizes
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -140,22 +153,31 @@ def preprocess(src: ImageSource, cfg: PreprocessConfig | None = None) -> np.ndar
 
 
 def candidates(src: ImageSource, cfg: PreprocessConfig | None = None) -> list[np.ndarray]:
-    """Model inputs to read ``src`` from: :func:`preprocess`'s first, then, for a snip whose
-    glyphs are at most ``cfg.low_res_glyph`` px, the same ink rescaled by the ink-weighted
-    glyph size where that is larger.
+    """Model inputs to read ``src`` from: :func:`preprocess`'s first; the same ink with its
+    glyphs at each of ``cfg.also_read_at`` px; and, for a snip whose glyphs are at most
+    ``cfg.low_res_glyph`` px, the ink rescaled by the ink-weighted glyph size where that is
+    larger. An input the model's size limits make identical to an earlier one is left out.
 
-    At a few pixels a glyph's size is uncertain (faded strokes count as small glyphs), so
-    the recognizer reads both and keeps the reading the model is surer of. Same errors as
-    :func:`preprocess`."""
+    At a few pixels a glyph's size is uncertain (faded strokes count as small glyphs), and at
+    any size the median component is only an estimate of what the model reads best, so the
+    recognizer reads them all (in one batch) and keeps the reading the model is surest of.
+    Same errors as :func:`preprocess`."""
     cfg = cfg or PreprocessConfig()
     ink = _cropped_ink(src, cfg)
     glyph = glyph_height(ink)
     out = [_rescale_and_pad(ink, cfg, glyph)]
+    for target in cfg.also_read_at:
+        _append_new(out, _rescale_and_pad(ink, cfg, glyph, target))
     if glyph is not None and glyph <= cfg.low_res_glyph:
         weighted = ink_weighted_glyph_height(ink)
         if weighted is not None and weighted > glyph:
-            out.append(_rescale_and_pad(ink, cfg, weighted))
+            _append_new(out, _rescale_and_pad(ink, cfg, weighted))
     return out
+
+
+def _append_new(inputs: list[np.ndarray], new: np.ndarray) -> None:
+    if not any(a.shape == new.shape and np.array_equal(a, new) for a in inputs):
+        inputs.append(new)
 
 
 def _cropped_ink(src: ImageSource, cfg: PreprocessConfig) -> np.ndarray:
@@ -183,13 +205,14 @@ def _content_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def _rescale_and_pad(
-    ink: np.ndarray, cfg: PreprocessConfig, glyph: float | None = None
+    ink: np.ndarray, cfg: PreprocessConfig, glyph: float | None = None, target: float = 0.0
 ) -> np.ndarray:
     """``ink`` rescaled so that glyphs of ``glyph`` px (default: :func:`glyph_height`'s
-    estimate) land at ``cfg.target_glyph``, within the model's limits, and padded."""
+    estimate) land at ``target`` px (default ``cfg.target_glyph``), within the model's limits,
+    and padded."""
     h, w = ink.shape
     gh = glyph or glyph_height(ink) or h
-    scale = cfg.target_glyph / max(gh, 1.0)
+    scale = (target or cfg.target_glyph) / max(gh, 1.0)
     inner_h, inner_w = cfg.max_height - 2 * cfg.margin, cfg.max_width - 2 * cfg.margin
     scale = min(scale, inner_h / h, inner_w / w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))

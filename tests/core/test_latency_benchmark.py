@@ -1,4 +1,5 @@
-"""benchmarks/latency.py: its timings cover snips at low zoom, which are read twice."""
+"""benchmarks/latency.py: its timings cover every input a snip is read from: three glyph sizes,
+and a fourth at low zoom."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import latency  # noqa: E402
 
 
-@pytest.mark.parametrize("zoom, twice", [(1.0, 0), (0.3, 2)])
-def test_latency_of_snips_at_a_zoom(tmp_path, monkeypatch, capsys, zoom, twice):
+@pytest.mark.parametrize("zoom, inputs", [(1.0, 3), (0.3, 4)])
+def test_latency_of_snips_at_a_zoom(tmp_path, monkeypatch, capsys, zoom, inputs):
     out = tmp_path / "latency.json"
     monkeypatch.setenv("TEXSNAP_THREADS", "2")  # main() sets it; restored after the test
     argv = ["latency.py", "--random", "--images", "2", "--repeats", "1", "--beam", "2"]
@@ -23,7 +24,8 @@ def test_latency_of_snips_at_a_zoom(tmp_path, monkeypatch, capsys, zoom, twice):
     )
     assert latency.main() == 0
     result = json.loads(out.read_text())
-    assert (result["zoom"], result["read_twice"], result["images"]) == (zoom, twice, 2)
+    assert (result["zoom"], result["inputs_median"], result["images"]) == (zoom, inputs, 2)
     assert result["greedy"]["median_ms"] > 0
     said = capsys.readouterr().out
-    assert ("read at two glyph sizes" in said) == (zoom != 1)
+    assert f"each read at {inputs} glyph sizes" in said
+    assert ("shrunk to 0.3" in said) == (zoom != 1)

@@ -148,15 +148,38 @@ def test_the_ink_weighted_estimate_ignores_faint_fragments():
     assert glyph_height(ink) < 20  # the plain median counts the fragments
 
 
-def test_a_crisp_snip_is_read_once(crisp_and_low_zoom):
+def test_a_crisp_snip_is_read_at_three_glyph_sizes(crisp_and_low_zoom):
     big, _ = crisp_and_low_zoom
-    (only,) = candidates(big)
-    assert np.array_equal(only, preprocess(big))
+    standard, larger, smaller = candidates(big)
+    assert np.array_equal(standard, preprocess(big))
+    # the same formula with its glyphs at 20 and 14.5 px instead of 16
+    width = len(content_rows_cols(standard)[1])
+    assert len(content_rows_cols(larger)[1]) == pytest.approx(width * 20 / 16, abs=2)
+    assert len(content_rows_cols(smaller)[1]) == pytest.approx(width * 14.5 / 16, abs=2)
+    # a model whose config says so reads it once
+    (only,) = candidates(big, PreprocessConfig(also_read_at=()))
+    assert np.array_equal(only, standard)
+
+
+def test_a_size_the_model_cannot_take_is_not_read_twice():
+    # shrunk to the model's width to fit, at any of the glyph sizes: one input, read once
+    long = "+".join(f"x_{{{i}}}^{{2}}" for i in range(40))
+    (only,) = candidates(render_image(long, dpi=200, background="white"))
+    assert only.shape[1] == CFG.max_width
+
+
+def test_the_extra_glyph_sizes_of_a_hand_edited_config_are_checked():
+    # config.json holds a list; a model's config must round-trip to the same config
+    assert PreprocessConfig.from_dict({"also_read_at": [20, 14.5]}) == PreprocessConfig()
+    for bad in ("big", [0], [-3], [float("nan")], 7, None, [[20]]):
+        with pytest.raises((ValueError, TypeError)):
+            PreprocessConfig.from_dict({"also_read_at": bad})
 
 
 def test_a_low_zoom_snip_is_also_read_at_its_ink_weighted_glyph_size(crisp_and_low_zoom):
     big, small = crisp_and_low_zoom
-    standard, weighted = candidates(small)
+    assert len(candidates(small)) == 4  # standard, two other sizes, ink-weighted
+    standard, weighted = candidates(small, PreprocessConfig(also_read_at=()))
     assert np.array_equal(standard, preprocess(small))
     # the second is enlarged less, to about the size the crisp snip reaches the model at
     _, cols = content_rows_cols(weighted)
@@ -166,7 +189,7 @@ def test_a_low_zoom_snip_is_also_read_at_its_ink_weighted_glyph_size(crisp_and_l
     for arr in (standard, weighted):
         assert arr.shape[0] % CFG.multiple == 0 and arr.shape[1] % CFG.multiple == 0
     # a model whose config turns it off reads the standard input alone
-    assert len(candidates(small, PreprocessConfig(low_res_glyph=0))) == 1
+    assert len(candidates(small, PreprocessConfig(low_res_glyph=0, also_read_at=()))) == 1
 
 
 def test_candidates_of_bad_input_raise_as_preprocess_does():

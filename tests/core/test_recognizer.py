@@ -149,11 +149,11 @@ def low_zoom_png(tmp_path_factory, crisp_and_low_zoom):
     """A formula snipped at low zoom, as a PNG file."""
     path = tmp_path_factory.mktemp("low-zoom") / "small.png"
     crisp_and_low_zoom[1].save(path)
-    assert len(candidates(path)) == 2
+    assert len(candidates(path)) == 4  # three glyph sizes and the ink-weighted one
     return path
 
 
-def test_a_low_zoom_snip_gives_the_surer_of_its_two_readings(rec, low_zoom_png, formula_png):
+def test_a_low_zoom_snip_gives_the_surest_of_its_readings(rec, low_zoom_png, formula_png):
     inputs = candidates(low_zoom_png, rec.loaded.preprocess)
     readings = [rec._decode([arr], 2, 1)[0] for arr in inputs]
     expected = rec._result(surest(readings), 1, 0.0)
@@ -163,8 +163,8 @@ def test_a_low_zoom_snip_gives_the_surer_of_its_two_readings(rec, low_zoom_png, 
     # the attention maps are drawn on the input the reading came from
     chosen = inputs[[r is surest(readings) for r in readings].index(True)]
     assert np.array_equal(rec.model_input(low_zoom_png, beam=2), chosen)
-    (crisp,) = candidates(formula_png, rec.loaded.preprocess)
-    assert np.array_equal(rec.model_input(formula_png), crisp)
+    crisp = candidates(formula_png, rec.loaded.preprocess)
+    assert any(np.array_equal(rec.model_input(formula_png), arr) for arr in crisp)
     # in a batch, its readings are paired up again whatever the batches and their order
     out = rec.recognize_batch(
         [formula_png, low_zoom_png, b"", low_zoom_png], beam=2, alternatives=1, batch_size=2
