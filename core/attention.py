@@ -32,7 +32,7 @@ def attention_maps(rec, image) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Preprocessed image (H, W), the greedy tokens, and their maps (T, H/16, W/16)."""
     model, vocab = rec.loaded.model, rec.loaded.vocab
     cfg = model.cfg
-    arr = rec.model_input(image, beam=1)  # a small snip: the input its reading came from
+    arr = rec.model_input(image)  # a small snip: the input its reading came from
     images, sizes = batch_images([arr], rec.device)
     _, mask, cross = model.encode(images, sizes)
     gh, gw = math.ceil(arr.shape[0] / cfg.stride), math.ceil(arr.shape[1] / cfg.stride)

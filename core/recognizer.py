@@ -6,6 +6,7 @@ queue). Front ends serialize requests in front of it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -35,6 +36,8 @@ class Recognizer:
         self.loaded = loaded
         self.device = device
         self.beam = beam
+        # read at the extra glyph sizes of the model's config (the default of every call)
+        self.all_sizes = True
         self.path = Path(path) if path else None
         self.max_len = loaded.model.cfg.max_len
 
@@ -60,27 +63,41 @@ class Recognizer:
         }
 
     def recognize(
-        self, image: ImageSource, beam: int | None = None, alternatives: int = 3
+        self,
+        image: ImageSource,
+        beam: int | None = None,
+        alternatives: int = 3,
+        all_sizes: bool | None = None,
     ) -> Result:
         """Read one image. Blank images give an empty result with ``empty_reason``;
-        unreadable ones raise :class:`InvalidImage`."""
+        unreadable ones raise :class:`InvalidImage`. ``all_sizes`` False (default: the
+        recognizer's :attr:`all_sizes`) reads it at the standard glyph size only: faster, less
+        accurate (:meth:`candidates`)."""
         start = time.perf_counter()
         try:
-            arrays = candidates(image, self.loaded.preprocess)
+            arrays = self.candidates(image, all_sizes)
         except BlankImage as exc:
             return Result("", 0.0, ms=_ms(start), empty_reason=str(exc))
-        hyps = surest(self._decode(arrays, beam, alternatives))
+        (hyps,) = self._read([arrays], beam, alternatives).values()
         return self._result(hyps, alternatives, _ms(start))
 
-    def model_input(self, image: ImageSource, beam: int | None = None) -> np.ndarray:
+    def candidates(self, image: ImageSource, all_sizes: bool | None = None) -> list[np.ndarray]:
+        """The inputs ``image`` is read from (:func:`preprocess.candidates` with this model's
+        preprocessing); with ``all_sizes`` False (default: :attr:`all_sizes`), not at the extra
+        glyph sizes of ``PreprocessConfig.also_read_at``."""
+        cfg = self.loaded.preprocess
+        if not (self.all_sizes if all_sizes is None else all_sizes):
+            cfg = dataclasses.replace(cfg, also_read_at=())
+        return candidates(image, cfg)
+
+    def model_input(self, image: ImageSource, all_sizes: bool | None = None) -> np.ndarray:
         """The preprocessed input that :meth:`recognize`'s reading of ``image`` comes from
         (for the attention maps). Raises as :func:`preprocess.candidates` does."""
-        arrays = candidates(image, self.loaded.preprocess)
+        arrays = self.candidates(image, all_sizes)
         if len(arrays) == 1:
             return arrays[0]
-        readings = self._decode(arrays, beam, 0)
-        best = surest(readings)
-        return next(a for a, r in zip(arrays, readings, strict=True) if r is best)
+        readings = self._decode(arrays, 1, 0)  # greedy picks the input at any beam (_read)
+        return arrays[readings.index(surest(readings))]
 
     def recognize_batch(
         self,
@@ -88,40 +105,69 @@ class Recognizer:
         beam: int | None = None,
         alternatives: int = 3,
         batch_size: int = 16,
+        all_sizes: bool | None = None,
     ) -> list[Result | TeXSnapError]:
         """Read many images; an unreadable one yields its error in place, the rest go on.
         ``ms`` of each result is the batch's time shared out evenly."""
         out: list[Result | TeXSnapError | None] = [None] * len(images)
-        arrays: list[tuple[int, int, np.ndarray]] = []  # (image, candidate, input)
+        inputs: dict[int, list[np.ndarray]] = {}
         start = time.perf_counter()
         for i, img in enumerate(images):
             try:
-                arrays += [(i, k, a) for k, a in enumerate(candidates(img, self.loaded.preprocess))]
+                inputs[i] = self.candidates(img, all_sizes)
             except BlankImage as exc:
                 out[i] = Result("", 0.0, empty_reason=str(exc))
             except TeXSnapError as exc:
                 out[i] = exc
-        # similar widths together: less padding, less wasted compute
-        arrays.sort(key=lambda x: x[2].shape[1])
-        readings: dict[int, list[tuple[int, list[Hypothesis]]]] = {}
-        for b in range(0, len(arrays), batch_size):
-            chunk = arrays[b : b + batch_size]
-            hyps = self._decode([a for _, _, a in chunk], beam, alternatives)
-            for (i, k, _), h in zip(chunk, hyps, strict=True):
-                readings.setdefault(i, []).append((k, h))
-        for i, found in readings.items():
-            # in candidate order, so that a tie keeps the standard reading
-            out[i] = self._result(
-                surest([h for _, h in sorted(found, key=lambda x: x[0])]), alternatives, 0.0
-            )
+        where = list(inputs)  # positions in ``images`` of the readable ones
+        for i, hyps in self._read(list(inputs.values()), beam, alternatives, batch_size).items():
+            out[where[i]] = self._result(hyps, alternatives, 0.0)
         each = _ms(start) / max(1, len(images))
         for r in out:
             if isinstance(r, Result):
                 r.ms = each
         return out  # type: ignore[return-value]
 
+    def _read(
+        self, inputs: list[list[np.ndarray]], beam: int | None, n_alt: int, batch_size: int = 16
+    ) -> dict[int, list[Hypothesis]]:
+        """The reading of each image (by position in ``inputs``, its candidate inputs): the
+        surest of its candidates' readings. Greedy reads every candidate; with a beam, greedy
+        picks the candidate and only that one is read with the beam, so a wider beam costs
+        what it costs on one input (3 glyph sizes: beam 5 in ~210 ms instead of ~310 on this
+        project's 2-core box, docs/model/selection-rules.md)."""
+        beam = self._beam(beam)
+        # candidate order is kept, so that a tie goes to the standard input
+        flat = [(i, k, a) for i, arrays in enumerate(inputs) for k, a in enumerate(arrays)]
+        if beam == 1:
+            read = self._decode_many(flat, 1, n_alt, batch_size)
+            return {i: surest([read[i, k] for k in range(len(a))]) for i, a in enumerate(inputs)}
+        several = [x for x in flat if len(inputs[x[0]]) > 1]
+        greedy = self._decode_many(several, 1, 0, batch_size)
+        chosen = []
+        for i, arrays in enumerate(inputs):
+            readings = [greedy[i, k] for k in range(len(arrays))] if len(arrays) > 1 else []
+            k = readings.index(surest(readings)) if readings else 0
+            chosen.append((i, k, arrays[k]))
+        read = self._decode_many(chosen, beam, n_alt, batch_size)
+        return {i: read[i, k] for i, k, _ in chosen}
+
+    def _decode_many(self, items, beam: int, n_alt: int, batch_size: int) -> dict:
+        """Readings of (image, candidate, input) items, batched by similar widths (less
+        padding, less wasted compute), keyed by (image, candidate)."""
+        items = sorted(items, key=lambda x: x[2].shape[1])
+        read = {}
+        for b in range(0, len(items), batch_size):
+            chunk = items[b : b + batch_size]
+            hyps = self._decode([a for _, _, a in chunk], beam, n_alt)
+            read.update({(i, k): h for (i, k, _), h in zip(chunk, hyps, strict=True)})
+        return read
+
+    def _beam(self, beam: int | None) -> int:
+        return max(1, min(MAX_BEAM, int(beam or self.beam)))
+
     def _decode(self, arrays: list[np.ndarray], beam: int | None, n_alt: int):
-        beam = max(1, min(MAX_BEAM, int(beam or self.beam)))
+        beam = self._beam(beam)
         images, sizes = batch_images(arrays, self.device)
         with torch.inference_mode():
             return beam_search(

@@ -21,6 +21,8 @@ DEFAULT_PORT = 8765
 
 
 def register(subparsers) -> None:
+    from core.cli import one_size_option  # core.cli registers this module's command
+
     serve = subparsers.add_parser(
         "serve",
         help="run the local HTTP API for editors and scripts",
@@ -37,6 +39,7 @@ def register(subparsers) -> None:
     )
     serve.add_argument("--model", metavar="DIR", help="model directory (default: bundled)")
     serve.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    one_size_option(serve)
     serve.add_argument(
         "--allow-origin",
         action="append",
@@ -103,6 +106,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 1
     if notice:
         print(f"WARNING: {notice}", file=sys.stderr)
+    rec.all_sizes = not args.one_size
     info = rec.info
     worker = ModelWorker(rec, max_queue=args.queue)
     config = ServerConfig(

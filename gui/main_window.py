@@ -241,7 +241,9 @@ class MainWindow(QMainWindow):
             self.image_label.setPixmap(png_to_pixmap(png, self.devicePixelRatioF()))
             self.tabs.setCurrentIndex(0)
         s = self.settings
-        request = self.worker.recognize(png, beam=s.beam, alternatives=s.alternatives)
+        request = self.worker.recognize(
+            png, beam=s.beam, alternatives=s.alternatives, all_sizes=s.all_sizes
+        )
         self._latest_request = request
         if self.worker.model_ready:
             self.show_message("Recognizing…")

@@ -29,7 +29,7 @@ class ScriptedModel:
     info = {"name": "scripted demo (no trained model installed)", "device": "cpu"}
     next = Result("", 0.0, empty_reason="Nothing scripted.")
 
-    def recognize(self, image, beam=None, alternatives=3):
+    def recognize(self, image, beam=None, alternatives=3, all_sizes=None):
         return self.next
 
 

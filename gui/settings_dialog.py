@@ -72,6 +72,12 @@ class SettingsDialog(QDialog):
         self.beam = QSpinBox(minimum=BEAM_RANGE[0], maximum=BEAM_RANGE[1], value=s.beam)
         self.beam.setToolTip("Wider beams are more accurate and slower; 1 is fastest.")
         self.alternatives = QSpinBox(minimum=0, maximum=10, value=s.alternatives)
+        self.all_sizes = QCheckBox("Read at three glyph sizes")
+        self.all_sizes.setChecked(s.all_sizes)
+        self.all_sizes.setToolTip(
+            "Read each formula at its measured size and a little larger and smaller, and keep "
+            "the reading the model is surest of: more formulas right, about 1.5 times slower."
+        )
         self.device = _combo({d: DEVICE_LABELS.get(d, d) for d in DEVICES}, s.device)
         self.copy_format = _combo(COPY_FORMATS, s.copy_format)
         self.auto_copy = QCheckBox("Copy every result as soon as it is recognized")
@@ -90,6 +96,7 @@ class SettingsDialog(QDialog):
         form.addRow("Snip hotkey", self.hotkey)
         form.addRow("Beam width", self.beam)
         form.addRow("Alternatives shown", self.alternatives)
+        form.addRow("", self.all_sizes)
         form.addRow("Device", self.device)
         form.addRow("Model", self.model)
         form.addRow("Copy format", self.copy_format)
@@ -162,6 +169,7 @@ class SettingsDialog(QDialog):
             hotkey=hotkey or self.original.hotkey,
             beam=self.beam.value(),
             alternatives=self.alternatives.value(),
+            all_sizes=self.all_sizes.isChecked(),
             device=self.device.currentData(),
             copy_format=self.copy_format.currentData(),
             auto_copy=self.auto_copy.isChecked(),

@@ -44,6 +44,7 @@ class RecognizeRequest:
     image: Any  # PNG bytes, path, PIL image or ndarray
     beam: int | None = None
     alternatives: int = 3
+    all_sizes: bool = True  # read at the model's extra glyph sizes too (Settings.all_sizes)
     context: dict = field(default_factory=dict)
     id: int = field(default_factory=lambda: next(_ids))
     # set for API requests: answered through it, never superseded, no GUI signal
@@ -107,7 +108,8 @@ def resolve_model_path(name: str) -> str | None:
 
 
 class _CallableModel:
-    """Adapts a plain ``recognize(image, beam=, alternatives=)`` callable to a model."""
+    """Adapts a plain ``recognize(image, beam=, alternatives=, all_sizes=)`` callable to a
+    model."""
 
     def __init__(self, fn: Callable[..., Any], info: dict | None = None):
         self.recognize = fn
@@ -283,7 +285,10 @@ class ModelWorker(QThread):
             return
         try:
             result = self._model.recognize(
-                request.image, beam=request.beam, alternatives=request.alternatives
+                request.image,
+                beam=request.beam,
+                alternatives=request.alternatives,
+                all_sizes=request.all_sizes,
             )
         except BaseException as exc:  # noqa: BLE001
             self.signals.error.emit(request, exc)

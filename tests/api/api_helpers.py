@@ -47,7 +47,7 @@ class FakeRecognizer:
         self.error: BaseException | None = None
         self.threads: set[str] = set()
 
-    def recognize(self, image, beam=None, alternatives=3):
+    def recognize(self, image, beam=None, alternatives=3, all_sizes=None):
         self.threads.add(threading.current_thread().name)
         self.gate.wait(10)
         self.calls += 1

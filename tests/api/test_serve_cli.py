@@ -181,6 +181,29 @@ def test_serve_wiring(random_model_dir, monkeypatch, capsys):
     assert seen["foreign"].status_code == 403
 
 
+def test_serve_one_size_reads_at_the_standard_glyph_size_only(random_model_dir, monkeypatch):
+    import uvicorn
+
+    import core.model_select
+
+    opened = []
+    real = core.model_select.open_recognizer
+
+    def opening(*args, **kwargs):
+        opened.append(real(*args, **kwargs)[0])
+        return opened[-1], None
+
+    def stop(app, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(core.model_select, "open_recognizer", opening)
+    monkeypatch.setattr(uvicorn, "run", stop)
+    for flags, all_sizes in (([], True), (["--one-size"], False)):
+        args = parse(["serve", "--model", str(random_model_dir), "--device", "cpu", *flags])
+        assert args.func(args) == 0
+        assert opened[-1].all_sizes is all_sizes
+
+
 @pytest.mark.parametrize(
     "flags, words",
     [

@@ -90,6 +90,31 @@ def test_predict_json_result_fields(model, formula_png, capsys):
     assert isinstance(line["alternatives"], list)
 
 
+@pytest.mark.parametrize("command", ["predict", "eval"])
+def test_one_size_reads_each_image_at_the_standard_glyph_size_only(
+    model, formula_png, tmp_path, capsys, monkeypatch, command
+):
+    import core.recognizer
+
+    sizes = []
+    real = core.recognizer.candidates
+
+    def recording(image, cfg):
+        sizes.append(cfg.also_read_at)
+        return real(image, cfg)
+
+    monkeypatch.setattr(core.recognizer, "candidates", recording)
+    data = tmp_path / "set"
+    (data / "images").mkdir(parents=True)
+    (data / "images" / "a.png").write_bytes(formula_png.read_bytes())
+    (data / "labels.tsv").write_text("a.png\tx^{2}\n")
+    target = [str(formula_png)] if command == "predict" else [str(data)]
+    for flags, expected in (([], (20.0, 14.5)), (["--one-size"], ())):
+        sizes.clear()
+        code, _, _ = run([command, *flags, *target], capsys)
+        assert code == 0 and sizes and set(sizes) == {expected}
+
+
 def test_predict_plain_single_input_prints_latex_only(model, formula_png, capsys):
     code, out, err = run(["predict", str(formula_png)], capsys)
     assert code == 0 and out.count("\n") == 1 and not out.startswith(str(formula_png))

@@ -155,14 +155,18 @@ def low_zoom_png(tmp_path_factory, crisp_and_low_zoom):
 
 def test_a_low_zoom_snip_gives_the_surest_of_its_readings(rec, low_zoom_png, formula_png):
     inputs = candidates(low_zoom_png, rec.loaded.preprocess)
-    readings = [rec._decode([arr], 2, 1)[0] for arr in inputs]
-    expected = rec._result(surest(readings), 1, 0.0)
+    greedy = [rec._decode([arr], 1, 0)[0] for arr in inputs]
+    chosen = inputs[[r is surest(greedy) for r in greedy].index(True)]
+    # greedy: the surest of the readings of every input
+    alone = rec.recognize(low_zoom_png, beam=1, alternatives=0)
+    assert alone.latex == rec._result(surest(greedy), 0, 0.0).latex
+    # with a beam, greedy picks the input and the beam reads that one alone
+    expected = rec._result(rec._decode([chosen], 2, 1)[0], 1, 0.0)
     single = rec.recognize(low_zoom_png, beam=2, alternatives=1)
     check_result(single)
     assert (single.latex, single.confidence) == (expected.latex, expected.confidence)
     # the attention maps are drawn on the input the reading came from
-    chosen = inputs[[r is surest(readings) for r in readings].index(True)]
-    assert np.array_equal(rec.model_input(low_zoom_png, beam=2), chosen)
+    assert np.array_equal(rec.model_input(low_zoom_png), chosen)
     crisp = candidates(formula_png, rec.loaded.preprocess)
     assert any(np.array_equal(rec.model_input(formula_png), arr) for arr in crisp)
     # in a batch, its readings are paired up again whatever the batches and their order
@@ -235,3 +239,25 @@ def test_unfinished_readings_among_alternatives_get_no_confidence():
     assert alternative_confidences(_hyp(0.5, finished=False), [_hyp(0.3)], 0.0) == pytest.approx(
         [0.3]
     )
+
+
+def test_a_beam_reads_only_the_input_greedy_found_surest(rec, formula_png, monkeypatch):
+    # a wider beam costs what it costs on one input, not on every glyph size
+    calls = []
+    decode = rec._decode
+
+    def counting(arrays, beam, n_alt):
+        calls.append((len(arrays), beam))
+        return decode(arrays, beam, n_alt)
+
+    monkeypatch.setattr(rec, "_decode", counting)
+    n = len(candidates(formula_png, rec.loaded.preprocess))
+    assert n == 3
+    rec.recognize(formula_png, beam=4, alternatives=2)
+    assert calls == [(n, 1), (1, 4)]
+    calls.clear()
+    rec.recognize_batch([formula_png, b"", formula_png], beam=4, alternatives=2, batch_size=16)
+    assert calls == [(2 * n, 1), (2, 4)]
+    calls.clear()
+    rec.recognize(formula_png, beam=1, alternatives=0)  # greedy: one pass over all of them
+    assert calls == [(n, 1)]

@@ -23,7 +23,7 @@ def corrupt_copies(path):
 def test_defaults():
     s = Settings()
     assert s.hotkey == "Ctrl+Alt+M"
-    assert s.beam == 3 and s.alternatives == 3
+    assert s.beam == 3 and s.alternatives == 3 and s.all_sizes is True
     assert s.device == "auto" and s.copy_format == "raw" and s.theme == "system"
     assert s.auto_copy is False and s.api_enabled is False
     assert s.model == "base" and s.data_dir == ""
@@ -47,6 +47,7 @@ def test_save_load_round_trip(path):
     s = Settings(
         hotkey="Ctrl+Shift+L",
         beam=5,
+        all_sizes=False,
         device="cpu",
         copy_format="mathml",
         auto_copy=True,
@@ -106,6 +107,7 @@ def test_bad_fields_reset_individually(path):
                 "device": "tpu",
                 "theme": "dark",
                 "auto_copy": "yes",
+                "all_sizes": "no",
                 "copy_format": "html",
                 "api_allowed_origins": "http://a",
                 "hotkey": "",
@@ -116,9 +118,10 @@ def test_bad_fields_reset_individually(path):
     )
     s, notice = load_settings(path)
     assert s.theme == "dark" and s.pen_width == 2.5  # good fields kept
-    assert s.beam == 3 and s.device == "auto" and s.auto_copy is False
+    assert s.beam == 3 and s.device == "auto" and s.auto_copy is False and s.all_sizes is True
     assert s.copy_format == "raw" and s.api_allowed_origins == [] and s.hotkey == "Ctrl+Alt+M"
-    for name in ("beam", "device", "auto_copy", "copy_format", "api_allowed_origins", "hotkey"):
+    names = ("beam", "device", "auto_copy", "all_sizes", "copy_format", "api_allowed_origins")
+    for name in (*names, "hotkey"):
         assert name in notice
     assert "theme" not in notice
     assert len(corrupt_copies(path)) == 1

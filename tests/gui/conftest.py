@@ -18,8 +18,10 @@ class FakeModel:
         self.error: BaseException | None = None
         self.info = {"name": "fake-model", "device": "cpu"}
 
-    def recognize(self, image, beam=None, alternatives=3):
-        self.calls.append({"image": image, "beam": beam, "alternatives": alternatives})
+    def recognize(self, image, beam=None, alternatives=3, all_sizes=None):
+        self.calls.append(
+            {"image": image, "beam": beam, "alternatives": alternatives, "all_sizes": all_sizes}
+        )
         if self.error is not None:
             raise self.error
         return self.result

@@ -33,7 +33,7 @@ class GatedModel(FakeModel):
         self.started = threading.Event()
         self.threads: set[str] = set()
 
-    def recognize(self, image, beam=None, alternatives=3):
+    def recognize(self, image, beam=None, alternatives=3, all_sizes=None):
         self.threads.add(threading.get_ident())
         self.started.set()
         self.gate.wait(10)

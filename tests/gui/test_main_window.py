@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -415,3 +416,16 @@ def test_a_reading_cut_off_before_its_end_is_flagged_even_without_marks(window):
     window.panel.show_result("x+x+x", 0.0, unsure=[])
     assert window.panel.is_low_confidence()
     assert "low, please check" in window.panel.confidence.text()
+
+
+@pytest.mark.parametrize("all_sizes", [True, False])
+def test_recognition_reads_at_the_glyph_sizes_the_settings_ask_for(
+    qtbot, window, fake_model, all_sizes
+):
+    # Settings -> "Read at three glyph sizes": off trades accuracy for speed
+    window.settings = dataclasses.replace(window.settings, beam=4, all_sizes=all_sizes)
+    QApplication.clipboard().setImage(formula_image())
+    window.paste()
+    wait_result(qtbot, window, fake_model)
+    assert fake_model.calls[-1]["beam"] == 4
+    assert fake_model.calls[-1]["all_sizes"] is all_sizes

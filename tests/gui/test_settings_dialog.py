@@ -152,3 +152,11 @@ def test_the_window_passes_its_api_service_to_the_dialog(qtbot, window, monkeypa
     monkeypatch.setattr(main_window, "SettingsDialog", Spy)
     window.open_settings()
     assert seen["service"] is window.api
+
+
+def test_reading_at_three_glyph_sizes_is_on_by_default_and_can_be_turned_off(dialog):
+    d = dialog()
+    assert d.all_sizes.isChecked() and "slower" in d.all_sizes.toolTip()
+    d.all_sizes.setChecked(False)
+    assert d.settings().all_sizes is False
+    assert dialog(Settings(all_sizes=False)).all_sizes.isChecked() is False

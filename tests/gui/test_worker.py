@@ -13,7 +13,7 @@ def test_newer_request_supersedes_a_pending_one_and_the_running_one_finishes(qtb
     started, release = threading.Event(), threading.Event()
     seen = []
 
-    def slow(image, beam=None, alternatives=3):
+    def slow(image, beam=None, alternatives=3, all_sizes=None):
         seen.append(image)
         if image == "first":
             started.set()
