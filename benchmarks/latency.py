@@ -5,6 +5,7 @@
     PYTHONPATH=. .venv/bin/python benchmarks/latency.py --random       # random base architecture
     ... --json latency.json                                            # also write the numbers
     ... --zoom 0.3                                                     # snips at low zoom
+    ... --one-size                                                     # one glyph size each
 
 Each timing is ``Recognizer.recognize(png_bytes)``: decoding the PNG and preprocessing
 included, as a user's snip. The images are ~20 printed formulas of about 60 tokens rendered
@@ -157,17 +158,20 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument("--zoom", type=float, default=1.0, help="shrink the snips (0.3: small)")
+    parser.add_argument(
+        "--one-size", action="store_true", help="read at the standard glyph size only"
+    )
     args = parser.parse_args()
     os.environ["TEXSNAP_THREADS"] = str(args.threads)  # read by core.device
 
     from core.latex import canonical_tokens
-    from core.preprocess import candidates
     from core.recognizer import Recognizer
     from core.render import render_png
 
     with tempfile.TemporaryDirectory() as tmp:
         model_dir, is_random = resolve_model(args.model, args.random, Path(tmp))
         rec = Recognizer.from_pretrained(model_dir, device="cpu")
+    rec.all_sizes = not args.one_size
     formulas = pick_formulas(args.images)
     pngs = [render_png(f, background="white") for f in formulas]
     if args.zoom != 1:
@@ -186,9 +190,7 @@ def main() -> int:
         "images": len(pngs),
         "formula_tokens_median": statistics.median(counts),
         "zoom": args.zoom,
-        "inputs_median": statistics.median(
-            len(candidates(png, rec.loaded.preprocess)) for png in pngs
-        ),
+        "inputs_median": statistics.median(len(rec.candidates(png)) for png in pngs),
         "load_before": load_before,
         "greedy": run_mode(rec, pngs, counts, 1, args.repeats, is_random),
         "beam": run_mode(rec, pngs, counts, args.beam, max(1, args.repeats - 1), is_random),

@@ -14,11 +14,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import latency  # noqa: E402
 
 
-@pytest.mark.parametrize("zoom, inputs", [(1.0, 3), (0.3, 4)])
-def test_latency_of_snips_at_a_zoom(tmp_path, monkeypatch, capsys, zoom, inputs):
+@pytest.mark.parametrize(
+    "zoom, inputs, flags", [(1.0, 3, []), (0.3, 4, []), (1.0, 1, ["--one-size"])]
+)
+def test_latency_of_snips_at_a_zoom(tmp_path, monkeypatch, capsys, zoom, inputs, flags):
     out = tmp_path / "latency.json"
     monkeypatch.setenv("TEXSNAP_THREADS", "2")  # main() sets it; restored after the test
-    argv = ["latency.py", "--random", "--images", "2", "--repeats", "1", "--beam", "2"]
+    argv = ["latency.py", "--random", "--images", "2", "--repeats", "1", "--beam", "2", *flags]
     monkeypatch.setattr(
         sys, "argv", [*argv, "--batch", "2", "--zoom", str(zoom), "--json", str(out)]
     )
