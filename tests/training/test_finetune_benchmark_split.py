@@ -40,3 +40,23 @@ def test_inside_split_stays_within_the_experiments_corrections(tmp_path):
     assert len(inner_labels) == 120 and len(rest) == 80
     assert inner_labels <= own
     assert {e.latex for e in rest} <= own - inner_labels
+
+
+def test_the_other_images_are_also_scored_as_the_app_reads_them(monkeypatch, random_model_dir):
+    # through the Recognizer, as a user's snips are: an unreadable image counts as wrong
+    from core.errors import InvalidImage
+    from core.recognizer import Recognizer
+    from core.result import Result
+    from training.user_data import Example
+
+    examples = [Example(str(i), b"png", latex) for i, latex in enumerate(["x^{2}", "a+b", "y"])]
+    seen = {}
+
+    def read(self, images, beam=None, alternatives=3, **kwargs):
+        seen.update(beam=beam, sizes=self.all_sizes, n=len(images))
+        return [Result("x^2", 0.5), Result("a-b", 0.5), InvalidImage("broken")]
+
+    monkeypatch.setattr(Recognizer, "recognize_batch", read)
+    scores = finetune_crohme.exact_match_as_read(random_model_dir, examples)
+    assert scores == {"n": 3, "exact_match": 1 / 3}
+    assert seen == {"beam": 1, "sizes": True, "n": 3}
