@@ -97,7 +97,7 @@ class Recognizer:
         if len(arrays) == 1:
             return arrays[0]
         readings = self._decode(arrays, 1, 0)  # greedy picks the input at any beam (_read)
-        return arrays[readings.index(surest(readings))]
+        return arrays[_surest_index(readings)]
 
     def recognize_batch(
         self,
@@ -147,7 +147,7 @@ class Recognizer:
         chosen = []
         for i, arrays in enumerate(inputs):
             readings = [greedy[i, k] for k in range(len(arrays))] if len(arrays) > 1 else []
-            k = readings.index(surest(readings)) if readings else 0
+            k = _surest_index(readings) if readings else 0
             chosen.append((i, k, arrays[k]))
         read = self._decode_many(chosen, beam, n_alt, batch_size)
         return {i: read[i, k] for i, k, _ in chosen}
@@ -235,6 +235,11 @@ def surest(readings: list[list[Hypothesis]]) -> list[Hypothesis]:
         return best.logprob / (len(best.ids) + 1) if best.finished else -math.inf
 
     return max(readings, key=fluency)
+
+
+def _surest_index(readings: list[list[Hypothesis]]) -> int:
+    best = surest(readings)
+    return next(k for k, r in enumerate(readings) if r is best)
 
 
 def batch_images(arrays: list[np.ndarray], device) -> tuple[torch.Tensor, torch.Tensor]:
