@@ -15,8 +15,10 @@ def read_csv(path: Path) -> list[dict]:
     with open(path, newline="") as f:
         rows = []
         for row in csv.DictReader(f):
+            # values beyond the header (files written before trainer.append_csv) have no name
+            named = {k: v for k, v in row.items() if k is not None and isinstance(v, str)}
             try:
-                rows.append({k: float(v) for k, v in row.items() if v not in (None, "")})
+                rows.append({k: float(v) for k, v in named.items() if v})
             except ValueError:  # a half-written last line after a crash
                 continue
         return rows

@@ -38,6 +38,33 @@ from training.plots import plot_run
 from training.profiling import StepProfiler
 
 
+def append_csv(path: Path, row: dict) -> None:
+    """Append ``row`` to the CSV at ``path``. A row with columns the file lacks rewrites it with
+    them added (empty in the earlier rows): dev slices can appear mid-run (shards taken in as
+    they are built, a resume), and appended without a header of their own their numbers sat
+    in unlabelled columns. A column a row lacks stays empty."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = list(row)
+    if path.exists():
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            header = list(reader.fieldnames or [])
+            rows = list(reader) if set(fields) - set(header) else None
+        if rows is not None:  # new columns: write the file again under the wider header
+            header += [k for k in fields if k not in header]
+            with open(path, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=header, restval="", extrasaction="ignore")
+                w.writeheader()
+                w.writerows(rows)
+        fields = header
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, restval="", extrasaction="ignore")
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
 @dataclass
 class Dist:
     rank: int = 0
@@ -365,7 +392,10 @@ class Trainer:
             if self.tb:
                 self.tb.close()
         if self.dist.main:
-            plot_run(self.out)
+            try:
+                plot_run(self.out)
+            except Exception as exc:  # noqa: BLE001 - pictures of a finished run, not the run
+                self.log(f"warning: the learning-curve plots could not be drawn ({exc})")
         self._leave_process_group()
         return self.out / "model" if self.dist.main else None
 
@@ -465,13 +495,7 @@ class Trainer:
 
     def _csv(self, path: Path, row: dict) -> None:
         self._tensorboard(path.stem, row)
-        new = not path.exists()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                w.writeheader()
-            w.writerow(row)
+        append_csv(path, row)
 
     def _tensorboard(self, group: str, row: dict) -> None:
         """Mirror every CSV row to TensorBoard (optional: absent in the packaged app)."""
