@@ -35,7 +35,7 @@ from core.latex import canonicalize
 from core.metrics import eval_tokens
 from core.model_select import open_recognizer
 from core.preprocess import _cropped_ink, _rescale_and_pad, glyph_height
-from core.recognizer import batch_images, surest
+from core.recognizer import _surest_index, batch_images
 from training.data.build import LATEX_ENVS, crohme_split
 from training.data.latex_render import typeset
 from training.data.sources import load_formulas, shared_data_root
@@ -113,9 +113,8 @@ def main() -> int:
         readings = rec._decode(arrays, 1, 0)
         ok = [eval_tokens(vocab.decode(r[0].ids)) == eval_tokens(label) for r in readings]
         right[group]["images"] += 1
-        for s in sets:
-            best = surest([readings[i] for i in s])
-            right[group][s] += ok[next(i for i in s if readings[i] is best)]
+        for s in sets:  # the recognizer's pick among the sizes of s
+            right[group][s] += ok[s[_surest_index([readings[i] for i in s])]]
         if args.joint:
             ids = joint_greedy(rec, arrays)
             right[group]["joint"] += eval_tokens(vocab.decode(ids)) == eval_tokens(label)
