@@ -45,6 +45,11 @@ RANDOM_DECODE_CAP = 64
 USER_SIZE = 200  # the experiment's corrections; the rest of test2013 is scored
 
 
+def _blend_note(r: dict) -> str:
+    keep = r.get("blend", 1.0)
+    return "" if keep >= 1.0 else f", {keep:g} of the fine-tuned weights kept"
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", metavar="DIR", help="model to start from (default: bundled)")
@@ -67,6 +72,9 @@ def parse_args(argv=None):
         "--adapt-bn",
         action=argparse.BooleanOptionalAction,
         help="override whether BatchNorm statistics are gathered anew after training",
+    )
+    p.add_argument(
+        "--blend", type=float, help="override the share of fine-tuned weights kept (1: all)"
     )
     p.add_argument(
         "--inside",
@@ -229,6 +237,7 @@ def main(argv=None) -> int:
             distort=args.distort,
             part=args.part,
             adapt_bn=args.adapt_bn,
+            blend=args.blend,
         )
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -252,6 +261,7 @@ def main(argv=None) -> int:
         "distort": options.resolved().distort,
         "part": options.resolved().part,
         "adapt_bn": options.resolved().adapt_bn,
+        "blend": options.resolved().blend,
         "finetune_seconds": round(wall, 1),
         # CPU time of both threads: on a machine shared with other work, wall time includes
         # waiting for a core; cpu / threads is what an otherwise idle machine would take
@@ -295,7 +305,7 @@ def markdown(r: dict) -> str:
         [
             f"Model: {r['model']}; {r['corrections']} corrections (seed {r['seed']}), "
             f"{r['trained_on']} trained on + {r['replay']} replay, {r['steps']} steps at lr {r['lr']:g} "
-            f"({r['preset']}) on {r['threads']} CPU threads.",
+            f"({r['preset']}{_blend_note(r)}) on {r['threads']} CPU threads.",
             "",
             "| Exact match | n | before | after | points | target |",
             "|---|---:|---:|---:|---:|---|",

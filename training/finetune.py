@@ -242,6 +242,8 @@ class _Run:
             )  # fmt: skip
         if p.adapt_bn:
             self.adapt_statistics(model, data)
+        if p.blend < 1.0:
+            _blend(model, start.model, p.blend)
         return model.eval()
 
     def adapt_statistics(self, model: Im2Latex, data: TrainData) -> None:
@@ -305,6 +307,18 @@ def _slice(held: TrainData, source: str, vocab=None) -> TrainData:
     view.keep = [i for i in held.keep if held.shard.sources[i] == source]
     view.vocab = vocab or held.vocab
     return view
+
+
+def _blend(model: Im2Latex, start: Im2Latex, keep: float) -> None:
+    """``model``'s floating-point weights become ``keep`` of themselves plus the rest of
+    ``start``'s (the same architecture: the fine-tune began from it). A tensor shared by two
+    names (tied embedding and output weights) is blended once."""
+    original, done = start.state_dict(), set()
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            if t.is_floating_point() and t.data_ptr() not in done:
+                done.add(t.data_ptr())
+                t.mul_(keep).add_(original[name].to(t.device, t.dtype), alpha=1.0 - keep)
 
 
 def _as_saved(model: Im2Latex) -> None:

@@ -37,6 +37,10 @@ class Preset:
     # fine-tune's own mix (corrections + replay); training itself keeps them frozen. Off:
     # it read fewer unseen corrections and lost printed ones (docs/model/finetune-recipe.md)
     adapt_bn: bool = False
+    # share of the fine-tuned weights kept: the rest is the start model's (1.0: all the
+    # fine-tuned weights). Interpolating fine-tuned and start weights ("WiSE-FT", Wortsman et
+    # al. 2022) keeps more of what the start model read while keeping much of the new gain
+    blend: float = 1.0
 
     @property
     def label(self) -> str:
@@ -80,6 +84,7 @@ class Options:
     distort: float | None = None  # overrides the preset (experiments)
     part: str | None = None  # overrides the preset (experiments)
     adapt_bn: bool | None = None  # overrides the preset (experiments)
+    blend: float | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -99,6 +104,10 @@ class Options:
             changes["part"] = self.part
         if self.adapt_bn is not None:
             changes["adapt_bn"] = bool(self.adapt_bn)
+        if self.blend is not None:
+            if not 0.0 < float(self.blend) <= 1.0:
+                raise DatasetError(f"The blend must be above 0 and at most 1, not {self.blend}.")
+            changes["blend"] = float(self.blend)
         return replace(PRESETS[self.preset], **changes)
 
 

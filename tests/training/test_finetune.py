@@ -358,3 +358,39 @@ def test_a_fine_tune_of_one_part_leaves_the_other_untouched(part):
 def test_an_unknown_part_is_a_clear_error():
     with pytest.raises(DatasetError, match="Unknown part"):
         Options(part="head").resolved()
+
+
+def _tiny_model(seed: int):
+    import torch
+
+    from core.model import Im2Latex, ModelConfig
+
+    torch.manual_seed(seed)
+    cfg = ModelConfig(
+        vocab_size=20, d_model=32, n_heads=2, d_ff=64, enc_channels=[8, 8, 16, 16],
+        enc_blocks=[1, 1, 1, 1],
+    )  # fmt: skip
+    return Im2Latex(cfg)
+
+
+def test_blending_keeps_the_asked_share_of_the_fine_tuned_weights():
+    import torch
+
+    from training.finetune import _blend
+
+    tuned, start = _tiny_model(0), _tiny_model(1)
+    a = {k: v.clone() for k, v in tuned.state_dict().items()}
+    b = start.state_dict()
+    _blend(tuned, start, 0.75)
+    for name, value in tuned.state_dict().items():
+        if value.is_floating_point():
+            assert torch.allclose(value, 0.75 * a[name] + 0.25 * b[name], atol=1e-6), name
+        else:  # step counters and the like are not averaged
+            assert torch.equal(value, a[name]), name
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.5, 1.5])
+def test_a_blend_outside_zero_to_one_is_a_clear_error(bad):
+    assert Options(blend=0.5).resolved().blend == 0.5
+    with pytest.raises(DatasetError, match="blend"):
+        Options(blend=bad).resolved()
