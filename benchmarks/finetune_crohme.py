@@ -74,6 +74,9 @@ def parse_args(argv=None):
         help="override whether BatchNorm statistics are gathered anew after training",
     )
     p.add_argument(
+        "--replay-pool", type=int, help="override how many distinct replay formulas are drawn"
+    )
+    p.add_argument(
         "--blend", type=float, help="override the share of fine-tuned weights kept (1: all)"
     )
     p.add_argument(
@@ -238,6 +241,7 @@ def main(argv=None) -> int:
             part=args.part,
             adapt_bn=args.adapt_bn,
             blend=args.blend,
+            replay_pool=args.replay_pool,
         )
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -262,6 +266,7 @@ def main(argv=None) -> int:
         "part": options.resolved().part,
         "adapt_bn": options.resolved().adapt_bn,
         "blend": options.resolved().blend,
+        "replay_pool": options.resolved().replay_pool,
         "finetune_seconds": round(wall, 1),
         # CPU time of both threads: on a machine shared with other work, wall time includes
         # waiting for a core; cpu / threads is what an otherwise idle machine would take

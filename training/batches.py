@@ -47,6 +47,9 @@ class TrainData:
         self.distort: dict[str, float] = {}
         # per source: the chance a sample is seen at low resolution (augment.low_resolution)
         self.low_res: dict[str, float] = {}
+        # per source: draws per sample and epoch, overriding the CROHME weight (fine-tuning
+        # spreads its replay draws over a larger pool of printed formulas)
+        self.weights: dict[str, float] = {}
 
     def _weight_for_share(self, share: float) -> float:
         """How often to draw a CROHME sample for CROHME to make ``share`` of an epoch's draws.
@@ -75,7 +78,8 @@ class TrainData:
         rng = random.Random(f"plan/{seed}/{epoch}")
         idx = []
         for i in self.keep:
-            w = self.crohme_weight if self.shard.sources[i] == "crohme" else 1.0
+            src = self.shard.sources[i]
+            w = self.weights.get(src, self.crohme_weight if src == "crohme" else 1.0)
             idx.extend([i] * int(w) + ([i] if rng.random() < w - int(w) else []))
         rng.shuffle(idx)
         shapes = self.shard.shapes

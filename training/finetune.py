@@ -147,12 +147,13 @@ class _Run:
                 "None of the corrections can be used for training (see the warnings)."
             )
         n_replay = min(self.preset.max_replay, round(n_train * self.preset.replay_ratio))
+        n_pool = max(n_replay, min(self.preset.replay_pool, self.preset.max_replay))
 
         def rendering(done, total):
             if done % 20 == 0:
                 self.tell("prepare", f"Drawing printed formulas ({done}/{total})…")
 
-        replay = replay_set(n_replay, cfg, vocab, progress=rendering, max_len=max_len)
+        replay = replay_set(n_pool, cfg, vocab, progress=rendering, max_len=max_len)
         regression = regression_set(
             cfg, vocab, n=self.options.regression_size, progress=rendering, max_len=max_len
         )
@@ -160,8 +161,11 @@ class _Run:
             write_shard(tmp / f"{name}.npz", images, labels, ["user"] * len(labels))
         train = TrainData(read_shards([tmp / "user-train.npz", replay]), vocab, max_len)
         train.distort = {"user": self.preset.distort}
+        pool = sum(s == "printed" for s in train.shard.sources)
+        if pool > n_replay > 0:  # as many replay draws per pass as before, over more formulas
+            train.weights = {"printed": n_replay / pool}
         held = TrainData(read_shards([tmp / "user-heldout.npz", regression]), vocab, max_len)
-        n_replay = sum(s == "printed" for s in train.shard.sources)
+        n_replay = pool
         self.regression_key = regression.name
         return train, held, n_replay, warnings
 

@@ -26,8 +26,12 @@ class Preset:
     batch_pixels: int
     max_batch: int
     evals: int  # held-out evaluations during training (points on the live plot)
-    replay_ratio: float = 1.0  # replay samples per training correction
+    replay_ratio: float = 1.0  # replay draws per training correction
     max_replay: int = 400
+    # distinct replay formulas drawn from (0: as many as there are replay draws). A larger
+    # pool spreads the same number of draws over more printed formulas instead of repeating
+    # a few every pass
+    replay_pool: int = 0
     label_smoothing: float = 0.1
     weight_decay: float = 0.01
     clip: float = 1.0
@@ -85,6 +89,7 @@ class Options:
     part: str | None = None  # overrides the preset (experiments)
     adapt_bn: bool | None = None  # overrides the preset (experiments)
     blend: float | None = None  # overrides the preset (experiments)
+    replay_pool: int | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -104,6 +109,8 @@ class Options:
             changes["part"] = self.part
         if self.adapt_bn is not None:
             changes["adapt_bn"] = bool(self.adapt_bn)
+        if self.replay_pool is not None:
+            changes["replay_pool"] = max(0, int(self.replay_pool))
         if self.blend is not None:
             if not 0.0 < float(self.blend) <= 1.0:
                 raise DatasetError(f"The blend must be above 0 and at most 1, not {self.blend}.")

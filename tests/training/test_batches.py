@@ -47,6 +47,19 @@ def test_crohme_share_with_one_kind_of_data_draws_each_sample_once():
     assert sorted(i for b in data.epoch_plan(0, 0, 10**9, 64) for i in b) == list(range(10))
 
 
+def test_a_source_weight_spreads_its_draws_over_a_larger_pool():
+    """Fine-tuning's replay: 400 printed formulas drawn about 100 times a pass, next to 100
+    corrections drawn once each."""
+    sources = ["user"] * 100 + ["printed"] * 400
+    data = _data(["x^{2}"] * len(sources), sources)
+    data.weights = {"printed": 0.25}
+    drawn = [i for epoch in range(4) for b in data.epoch_plan(0, epoch, 10**9, 64) for i in b]
+    printed = [i for i in drawn if data.shard.sources[i] == "printed"]
+    assert sum(data.shard.sources[i] == "user" for i in drawn) == 400
+    assert abs(len(printed) - 400) < 60
+    assert len(set(printed)) > 250  # many distinct formulas, not the same hundred
+
+
 @pytest.mark.parametrize("share", ["1", "1.5", "-0.1", "nan"])
 def test_a_crohme_share_outside_0_1_is_refused(share):
     with pytest.raises(SettingsError, match="crohme_share"):

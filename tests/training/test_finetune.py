@@ -315,6 +315,18 @@ def test_experiment_overrides_change_only_what_they_name():
     assert Options(distort=0.5).resolved().distort == 0.5
     assert Options(distort=-1).resolved().distort == 0.0
     assert Options(adapt_bn=True).resolved().adapt_bn and not quick.adapt_bn
+    assert Options(replay_pool=300).resolved().replay_pool == 300 and not quick.replay_pool
+
+
+@pytest.mark.slow
+def test_a_larger_replay_pool_draws_from_more_printed_formulas(dataset, random_model_dir, tmp_path):
+    import dataclasses
+
+    from training.finetune import finetune
+
+    options = dataclasses.replace(FAST, replay_pool=20)
+    report = finetune(dataset, random_model_dir, random_model_dir, tmp_path / "m" / "ft", options)
+    assert report.replay_samples == 20 > report.train_samples
 
 
 @pytest.mark.parametrize("part", ["encoder", "decoder"])
