@@ -317,7 +317,7 @@ def markdown(r: dict) -> str:
             row("CROHME 2013, the other images", r["other"], ">= +10"),
             row("the same, as the app reads them (three glyph sizes)", r["other_as_read"]),
             row("Printed regression set", r["regression"], ">= -1"),
-            row("Held-out corrections (in the report)", r["user_heldout"]),
+            row("Held-out corrections (in the report, as the app reads)", r["user_heldout"]),
             "",
             f"Fine-tune wall time: {r['finetune_seconds'] / 60:.1f} min (target < 10 min), "
             f"CPU time {r['finetune_cpu_seconds'] / 60:.1f} min over {r['threads']} threads; "

@@ -2,8 +2,9 @@
 and ``texsnap finetune``.
 
 1. Read the corrections; hold ~20 % out by image hash (``training.user_data``).
-2. Score the model in use ("before") on the held-out corrections and on the built-in printed
-   regression set (``training.replay``).
+2. Score the model in use ("before") on the held-out corrections, read as the app reads them
+   (every glyph size of the model's config), and on the built-in printed regression set
+   (``training.replay``).
 3. Train a copy of the starting model (the bundled base model unless told otherwise) on the
    rest, mixed 1:1 with printed replay samples of the base domain, at a learning rate ten
    times below base training, with BatchNorm statistics frozen: the three guards against
@@ -25,6 +26,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -35,6 +37,8 @@ from core.device import select_device
 from core.errors import Cancelled, DatasetError
 from core.metrics import Scores
 from core.model import Im2Latex
+from core.recognizer import Recognizer
+from core.result import Result
 from training.batches import TrainData
 from training.batchnorm import recompute_batchnorm
 from training.config import TrainConfig
@@ -83,6 +87,8 @@ class _Run:
     def __init__(self, preset, options, device, progress, cancel, pause, clock):
         self.preset, self.options, self.device = preset, options, device
         self.progress, self.cancel, self.pause, self.clock = progress, cancel, pause, clock
+        # the held-out corrections: the images as saved, and their canonical LaTeX (data())
+        self.heldout: tuple[list[bytes], list[str]] = ([], [])
 
     # ---- control ----------------------------------------------------------------------------
     def tell(self, phase: str, message: str = "", **kw) -> None:
@@ -117,7 +123,7 @@ class _Run:
         report = Report(
             str(out_dir), out_dir.name, before, after, ok, reason,
             train_samples=sum(train.shard.sources[i] == "user" for i in train.keep),
-            heldout_samples=sum(held.shard.sources[i] == "user" for i in held.keep),
+            heldout_samples=len(self.heldout[1]),
             replay_samples=replay_n,
             steps=self.preset.steps, preset=self.preset.name, device=str(self.device),
             seconds=0.0, warnings=warnings,
@@ -134,15 +140,15 @@ class _Run:
         warnings += bad
         held_idx = heldout_indices(kept)  # split what is usable, so held-out is never empty
         self.check()
-        parts = {
-            name: ([images[i] for i in idx], [labels[i] for i in idx])
-            for name, idx in (
-                ("user-train", [i for i in range(len(kept)) if i not in held_idx]),
-                ("user-heldout", sorted(held_idx)),
-            )
-        }
-        n_train = len(parts["user-train"][1])
-        if n_train < 1 or not parts["user-heldout"][1]:
+        train_idx = [i for i in range(len(kept)) if i not in held_idx]
+        # held-out corrections stay as the images the user saved: they are scored as the app
+        # reads a snip (Recognizer), not from one preprocessed input
+        self.heldout = (
+            [kept[i].image for i in sorted(held_idx)],
+            [labels[i] for i in sorted(held_idx)],
+        )
+        n_train = len(train_idx)
+        if n_train < 1 or not self.heldout[1]:
             raise DatasetError(
                 "None of the corrections can be used for training (see the warnings)."
             )
@@ -157,51 +163,74 @@ class _Run:
         regression = regression_set(
             cfg, vocab, n=self.options.regression_size, progress=rendering, max_len=max_len
         )
-        for name, (images, labels) in parts.items():
-            write_shard(tmp / f"{name}.npz", images, labels, ["user"] * len(labels))
+        write_shard(
+            tmp / "user-train.npz",
+            [images[i] for i in train_idx],
+            [labels[i] for i in train_idx],
+            ["user"] * n_train,
+        )
         train = TrainData(read_shards([tmp / "user-train.npz", replay]), vocab, max_len)
         train.distort = {"user": self.preset.distort}
         pool = sum(s == "printed" for s in train.shard.sources)
         if pool > n_replay > 0:  # as many replay draws per pass as before, over more formulas
             train.weights = {"printed": n_replay / pool}
-        held = TrainData(read_shards([tmp / "user-heldout.npz", regression]), vocab, max_len)
+        held = TrainData(read_shards([regression]), vocab, max_len)
         n_replay = pool
         self.regression_key = regression.name
         return train, held, n_replay, warnings
 
     def evaluate(self, loaded: LoadedModel, held: TrainData, phase: str) -> dict:
-        """Exact match etc. on the held-out corrections and on the regression set. A model's
+        """Exact match etc. on the held-out corrections (as the app reads them) and on the
+        regression set (one reading of each preprocessed formula, before and after alike). A model's
         regression score is remembered by the checksum of its weights: the model in use was
         usually scored when it was made, which saves a quarter of a quick run."""
         what = "the model in use" if phase == "before" else "the fine-tuned model"
         self.tell(phase, f"Scoring {what}…")
         model = loaded.model.to(self.device)
-        # the model in use may be an imported one with another vocabulary: decode with its own
-        user = self.score(model, _slice(held, "user", loaded.vocab))
+        user = self.read_heldout(LoadedModel(model, loaded.vocab, loaded.preprocess))
         self.check()
         sha = loaded.config.get("sha256", "")  # none yet for the fine-tuned model
         key, scores = f"{sha}:{self.regression_key}", _ScoreCache()
         reg = scores.get(key) if sha else None
         if reg is None:
+            # the model in use may be an imported one with another vocabulary: decode with its own
             reg = self.score(model, _slice(held, "printed", loaded.vocab))
             if sha:
                 scores.put(key, reg)
         return {"user": user, "regression": reg}
 
     def score(self, model: Im2Latex, data: TrainData) -> dict:
-        """Greedy scores of ``model`` on ``data`` (one source). On the CPU with one thread:
-        decoding is a long chain of tiny operations, and with two threads each of them waits
-        for the other thread, which any other busy program delays (measured on a loaded
-        2-core machine with OpenMP's default waiting: greedy decoding 12x slower in wall time
-        with two threads than with one)."""
+        """Greedy scores of ``model`` on ``data`` (one source)."""
+        with self._one_thread():
+            by_source = evaluate_slices(model, data, 10**9, self.device)
+        return next(iter(by_source.values()), Scores().summary())
+
+    def read_heldout(self, loaded: LoadedModel) -> dict:
+        """Greedy scores on the held-out corrections, each read the way the app reads the
+        image the user saved (``Recognizer``: at every glyph size of ``loaded``'s config, the
+        surest reading kept). An image that cannot be read counts as wrong."""
+        images, labels = self.heldout
+        loaded.model.eval()
+        with self._one_thread():
+            results = Recognizer(loaded, self.device).recognize_batch(images, 1, alternatives=0)
+        scores = Scores()
+        for result, label in zip(results, labels, strict=True):
+            scores.add(result.latex if isinstance(result, Result) else "", label)
+        return scores.summary()
+
+    @contextlib.contextmanager
+    def _one_thread(self):
+        """Scoring on the CPU uses one thread: decoding is a long chain of tiny operations,
+        and with two threads each of them waits for the other thread, which any other busy
+        program delays (measured on a loaded 2-core machine with OpenMP's default waiting:
+        greedy decoding 12x slower in wall time with two threads than with one)."""
         threads = torch.get_num_threads()
         if self.device.type == "cpu":
             torch.set_num_threads(1)
         try:
-            by_source = evaluate_slices(model, data, 10**9, self.device)
+            yield
         finally:
             torch.set_num_threads(threads)
-        return next(iter(by_source.values()), Scores().summary())
 
     def train(self, start: LoadedModel, data: TrainData, held: TrainData) -> Im2Latex:
         p, device = self.preset, self.device
@@ -213,7 +242,8 @@ class _Run:
         opt = torch.optim.AdamW(param_groups(model, p.weight_decay), lr=p.lr, betas=(0.9, 0.98))
         sched = TrainConfig(steps=p.steps, lr=p.lr, min_lr=p.lr / 10, warmup=p.warmup)
         amp, scaler = _mixed_precision(device)
-        user_only = _slice(held, "user")
+        as_trained = LoadedModel(model, start.vocab, start.preprocess)
+        after = partial(_after_seconds, held, len(self.heldout[1]))
         eval_at = {round(p.steps * (k + 1) / p.evals) for k in range(p.evals)}
         batches = _batches(data, self.options.seed, p, model.cfg)
         _train_mode(model)
@@ -233,14 +263,14 @@ class _Run:
             opt.zero_grad(set_to_none=True)
             heldout = None
             if step + 1 in eval_at:
-                heldout = self.score(model, user_only)["exact_match"]
+                heldout = self.read_heldout(as_trained)["exact_match"]
                 _train_mode(model)
             steps_t0 += 1
             rate = (self.clock.elapsed() - t0) / steps_t0
             self.progress(
                 Progress(
                     "train", step + 1, p.steps, float(loss.detach()), heldout,
-                    self.clock.elapsed(), rate * (p.steps - step - 1) + _after_seconds(held, rate),
+                    self.clock.elapsed(), rate * (p.steps - step - 1) + after(rate),
                     f"Training step {step + 1} of {p.steps}",
                 )
             )  # fmt: skip
@@ -304,8 +334,8 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def _slice(held: TrainData, source: str, vocab=None) -> TrainData:
-    """The samples of one source ("user": held-out corrections, "printed": regression),
-    decoded with ``vocab`` when given (scores compare LaTeX strings, not token ids)."""
+    """The samples of one source of ``held`` (the regression set's "printed"), decoded
+    with ``vocab`` when given (scores compare LaTeX strings, not token ids)."""
     view = TrainData.__new__(TrainData)
     view.__dict__.update(held.__dict__)
     view.keep = [i for i in held.keep if held.shard.sources[i] == source]
@@ -358,9 +388,10 @@ class _ScoreCache:
             self.path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def _after_seconds(held: TrainData, step_rate: float) -> float:
-    # scoring an image greedily costs about a sixth of a training step (measured on CPU)
-    return len(held.keep) * step_rate / 6
+def _after_seconds(held: TrainData, n_heldout: int, step_rate: float) -> float:
+    # scoring an image greedily costs about a sixth of a training step (measured on CPU); a
+    # held-out correction, read at three glyph sizes as the app reads, about half as much again
+    return (len(held.keep) + 1.5 * n_heldout) * step_rate / 6
 
 
 def _batches(data: TrainData, seed: int, p: Preset, cfg):

@@ -406,3 +406,29 @@ def test_a_blend_outside_zero_to_one_is_a_clear_error(bad):
     assert Options(blend=0.5).resolved().blend == 0.5
     with pytest.raises(DatasetError, match="blend"):
         Options(blend=bad).resolved()
+
+
+@pytest.mark.slow
+def test_held_out_corrections_are_scored_as_the_app_reads_the_saved_images(
+    dataset, random_model_dir, tmp_path, monkeypatch
+):
+    """The report's held-out accuracy is what the user would get: the saved image through the
+    Recognizer (every glyph size of the model), not one preprocessed input."""
+    from core.recognizer import Recognizer
+    from training.finetune import finetune
+
+    saved = {p.read_bytes() for p in (dataset / "images").glob("*.png")}
+    seen = []
+    real = Recognizer.recognize_batch
+
+    def spy(self, images, *args, **kw):
+        seen.append((list(images), self.all_sizes, kw.get("all_sizes")))
+        return real(self, images, *args, **kw)
+
+    monkeypatch.setattr(Recognizer, "recognize_batch", spy)
+    report = finetune(dataset, random_model_dir, random_model_dir, tmp_path / "m" / "ft", FAST)
+    assert len(seen) >= 2  # before, after (and the live plot's points)
+    for images, all_sizes, override in seen:
+        assert len(images) == report.heldout_samples
+        assert set(images) <= saved and all_sizes and override is None
+    assert report.before["user"]["n"] == report.after["user"]["n"] == report.heldout_samples
