@@ -181,13 +181,13 @@ class _Run:
 
     def evaluate(self, loaded: LoadedModel, held: TrainData, phase: str) -> dict:
         """Exact match etc. on the held-out corrections (as the app reads them) and on the
-        regression set (one reading of each preprocessed formula, before and after alike). A model's
-        regression score is remembered by the checksum of its weights: the model in use was
-        usually scored when it was made, which saves a quarter of a quick run."""
+        regression set (one reading of each preprocessed formula, before and after alike). A
+        model's regression score is remembered by the checksum of its weights: the model in use
+        was usually scored when it was made, which saves a quarter of a quick run."""
         what = "the model in use" if phase == "before" else "the fine-tuned model"
         self.tell(phase, f"Scoring {what}…")
         model = loaded.model.to(self.device)
-        user = self.read_heldout(LoadedModel(model, loaded.vocab, loaded.preprocess))
+        user = self.read_heldout(loaded)  # its own vocabulary and preprocessing
         self.check()
         sha = loaded.config.get("sha256", "")  # none yet for the fine-tuned model
         key, scores = f"{sha}:{self.regression_key}", _ScoreCache()
