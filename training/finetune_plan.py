@@ -212,6 +212,8 @@ def estimate_seconds(options: Options, n_corrections: int, device: str = "cpu") 
     p = options.resolved()
     kind = device if device in STEP_SECONDS else "cpu"
     held = max(3, n_corrections // 5)
-    evals = 2 * (held + options.regression_size) + p.evals * held
-    renders = min(p.max_replay, n_corrections - held) + options.regression_size
+    # a held-out correction is read as the app reads it, at three glyph sizes: ~1.5 readings
+    evals = 2 * options.regression_size + (2 + p.evals) * held * 1.5
+    replay = max(p.replay_pool, round((n_corrections - held) * p.replay_ratio))
+    renders = min(p.max_replay, replay) + options.regression_size
     return 10 + p.steps * STEP_SECONDS[kind] + evals * EVAL_SECONDS[kind] + renders * RENDER_SECONDS

@@ -432,3 +432,14 @@ def test_held_out_corrections_are_scored_as_the_app_reads_the_saved_images(
         assert len(images) == report.heldout_samples
         assert set(images) <= saved and all_sizes and override is None
     assert report.before["user"]["n"] == report.after["user"]["n"] == report.heldout_samples
+
+
+def test_the_time_estimate_grows_with_the_work_asked_for():
+    from training.finetune_plan import estimate_seconds
+
+    base = estimate_seconds(Options(), 100)
+    assert 60 < base < 600  # the quick preset on a laptop CPU: a few minutes
+    assert estimate_seconds(Options(), 200) > base
+    assert estimate_seconds(Options(preset="thorough"), 100) > 2 * base
+    assert estimate_seconds(Options(replay_pool=400), 100) > base  # more formulas to draw
+    assert estimate_seconds(Options(), 100, "cuda") < base / 2
