@@ -77,6 +77,11 @@ def parse_args(argv=None):
         "--replay-pool", type=int, help="override how many distinct replay formulas are drawn"
     )
     p.add_argument(
+        "--all-sizes",
+        action=argparse.BooleanOptionalAction,
+        help="override whether corrections are trained at every glyph size the app reads",
+    )
+    p.add_argument(
         "--blend", type=float, help="override the share of fine-tuned weights kept (1: all)"
     )
     p.add_argument(
@@ -242,6 +247,7 @@ def main(argv=None) -> int:
             adapt_bn=args.adapt_bn,
             blend=args.blend,
             replay_pool=args.replay_pool,
+            all_sizes=args.all_sizes,
         )
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -267,6 +273,7 @@ def main(argv=None) -> int:
         "adapt_bn": options.resolved().adapt_bn,
         "blend": options.resolved().blend,
         "replay_pool": options.resolved().replay_pool,
+        "all_sizes": options.resolved().all_sizes,
         "finetune_seconds": round(wall, 1),
         # CPU time of both threads: on a machine shared with other work, wall time includes
         # waiting for a core; cpu / threads is what an otherwise idle machine would take

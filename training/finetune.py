@@ -34,9 +34,10 @@ import torch
 from core import paths
 from core.checkpoint import LoadedModel, load_model, read_config, save_model
 from core.device import select_device
-from core.errors import Cancelled, DatasetError
+from core.errors import Cancelled, DatasetError, TeXSnapError
 from core.metrics import Scores
 from core.model import Im2Latex
+from core.preprocess import candidates
 from core.recognizer import Recognizer
 from core.result import Result
 from training.batches import TrainData
@@ -89,6 +90,7 @@ class _Run:
         self.progress, self.cancel, self.pause, self.clock = progress, cancel, pause, clock
         # the held-out corrections: the images as saved, and their canonical LaTeX (data())
         self.heldout: tuple[list[bytes], list[str]] = ([], [])
+        self.n_train = 0  # corrections trained on
 
     # ---- control ----------------------------------------------------------------------------
     def tell(self, phase: str, message: str = "", **kw) -> None:
@@ -122,7 +124,7 @@ class _Run:
         ok, reason = judge(before, after)
         report = Report(
             str(out_dir), out_dir.name, before, after, ok, reason,
-            train_samples=sum(train.shard.sources[i] == "user" for i in train.keep),
+            train_samples=self.n_train,
             heldout_samples=len(self.heldout[1]),
             replay_samples=replay_n,
             steps=self.preset.steps, preset=self.preset.name, device=str(self.device),
@@ -147,12 +149,13 @@ class _Run:
             [kept[i].image for i in sorted(held_idx)],
             [labels[i] for i in sorted(held_idx)],
         )
-        n_train = len(train_idx)
+        self.n_train = n_train = len(train_idx)
         if n_train < 1 or not self.heldout[1]:
             raise DatasetError(
                 "None of the corrections can be used for training (see the warnings)."
             )
-        n_replay = min(self.preset.max_replay, round(n_train * self.preset.replay_ratio))
+        inputs, input_labels = self.training_inputs(kept, images, labels, train_idx, cfg)
+        n_replay = min(self.preset.max_replay, round(len(inputs) * self.preset.replay_ratio))
         n_pool = max(n_replay, min(self.preset.replay_pool, self.preset.max_replay))
 
         def rendering(done, total):
@@ -163,12 +166,7 @@ class _Run:
         regression = regression_set(
             cfg, vocab, n=self.options.regression_size, progress=rendering, max_len=max_len
         )
-        write_shard(
-            tmp / "user-train.npz",
-            [images[i] for i in train_idx],
-            [labels[i] for i in train_idx],
-            ["user"] * n_train,
-        )
+        write_shard(tmp / "user-train.npz", inputs, input_labels, ["user"] * len(inputs))
         train = TrainData(read_shards([tmp / "user-train.npz", replay]), vocab, max_len)
         train.distort = {"user": self.preset.distort}
         pool = sum(s == "printed" for s in train.shard.sources)
@@ -178,6 +176,23 @@ class _Run:
         n_replay = pool
         self.regression_key = regression.name
         return train, held, n_replay, warnings
+
+    def training_inputs(self, kept, images, labels, idx, cfg) -> tuple[list, list[str]]:
+        """The inputs the corrections at ``idx`` are trained on, with their labels: each one's
+        standard input, or with ``Preset.all_sizes`` every input the recognizer reads the saved
+        image from (``preprocess.candidates``: the extra glyph sizes of the model's config)."""
+        if not self.preset.all_sizes:
+            return [images[i] for i in idx], [labels[i] for i in idx]
+        out, out_labels = [], []
+        for i in idx:
+            self.check()
+            try:
+                arrays = candidates(kept[i].image, cfg)
+            except TeXSnapError:  # preprocess read it once already; keep that input
+                arrays = [images[i]]
+            out += arrays
+            out_labels += [labels[i]] * len(arrays)
+        return out, out_labels
 
     def evaluate(self, loaded: LoadedModel, held: TrainData, phase: str) -> dict:
         """Exact match etc. on the held-out corrections (as the app reads them) and on the

@@ -45,6 +45,9 @@ class Preset:
     # fine-tuned weights). Interpolating fine-tuned and start weights ("WiSE-FT", Wortsman et
     # al. 2022) keeps more of what the start model read while keeping much of the new gain
     blend: float = 1.0
+    # train each correction at every glyph size the recognizer reads it at
+    # (preprocess.candidates), not only the standard one; replay draws scale with the inputs
+    all_sizes: bool = False
 
     @property
     def label(self) -> str:
@@ -90,6 +93,7 @@ class Options:
     adapt_bn: bool | None = None  # overrides the preset (experiments)
     blend: float | None = None  # overrides the preset (experiments)
     replay_pool: int | None = None  # overrides the preset (experiments)
+    all_sizes: bool | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -111,6 +115,8 @@ class Options:
             changes["adapt_bn"] = bool(self.adapt_bn)
         if self.replay_pool is not None:
             changes["replay_pool"] = max(0, int(self.replay_pool))
+        if self.all_sizes is not None:
+            changes["all_sizes"] = bool(self.all_sizes)
         if self.blend is not None:
             if not 0.0 < float(self.blend) <= 1.0:
                 raise DatasetError(f"The blend must be above 0 and at most 1, not {self.blend}.")

@@ -443,3 +443,22 @@ def test_the_time_estimate_grows_with_the_work_asked_for():
     assert estimate_seconds(Options(preset="thorough"), 100) > 2 * base
     assert estimate_seconds(Options(replay_pool=400), 100) > base  # more formulas to draw
     assert estimate_seconds(Options(), 100, "cuda") < base / 2
+
+
+@pytest.mark.slow
+def test_all_sizes_trains_each_correction_at_every_glyph_size_the_app_reads(
+    dataset, random_model_dir, tmp_path
+):
+    import dataclasses
+
+    from core.checkpoint import load_model
+    from core.preprocess import candidates
+    from training.finetune import finetune
+
+    cfg = load_model(random_model_dir, "cpu").preprocess
+    sizes = len(candidates((dataset / "images" / "0.png").read_bytes(), cfg))
+    assert sizes > 1, "the fixture's model should read at several glyph sizes"
+    options = dataclasses.replace(FAST, all_sizes=True)
+    report = finetune(dataset, random_model_dir, random_model_dir, tmp_path / "m" / "ft", options)
+    # one replay draw per training input: several inputs per correction
+    assert report.replay_samples > report.train_samples >= 7
