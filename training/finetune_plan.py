@@ -98,30 +98,38 @@ class Options:
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
             raise DatasetError(f"Unknown preset {self.preset!r}: choose {' or '.join(PRESETS)}.")
-        changes: dict = {}
-        if self.steps is not None:
-            changes["steps"] = max(1, int(self.steps))
-        if self.lr is not None:
-            changes["lr"] = float(self.lr)
-        if self.replay_ratio is not None:
-            changes["replay_ratio"] = max(0.0, float(self.replay_ratio))
-        if self.distort is not None:
-            changes["distort"] = max(0.0, float(self.distort))
-        if self.part is not None:
-            if self.part not in PARTS:
-                raise DatasetError(f"Unknown part {self.part!r}: choose {', '.join(PARTS)}.")
-            changes["part"] = self.part
-        if self.adapt_bn is not None:
-            changes["adapt_bn"] = bool(self.adapt_bn)
-        if self.replay_pool is not None:
-            changes["replay_pool"] = max(0, int(self.replay_pool))
-        if self.all_sizes is not None:
-            changes["all_sizes"] = bool(self.all_sizes)
-        if self.blend is not None:
-            if not 0.0 < float(self.blend) <= 1.0:
-                raise DatasetError(f"The blend must be above 0 and at most 1, not {self.blend}.")
-            changes["blend"] = float(self.blend)
+        changes = {
+            name: check(value)
+            for name, check in _OVERRIDES.items()
+            if (value := getattr(self, name)) is not None
+        }
         return replace(PRESETS[self.preset], **changes)
+
+
+def _part(value: str) -> str:
+    if value not in PARTS:
+        raise DatasetError(f"Unknown part {value!r}: choose {', '.join(PARTS)}.")
+    return value
+
+
+def _blend(value: float) -> float:
+    if not 0.0 < float(value) <= 1.0:
+        raise DatasetError(f"The blend must be above 0 and at most 1, not {value}.")
+    return float(value)
+
+
+# the Options that override a preset's field of the same name, each with its check
+_OVERRIDES = {
+    "steps": lambda v: max(1, int(v)),
+    "lr": float,
+    "replay_ratio": lambda v: max(0.0, float(v)),
+    "distort": lambda v: max(0.0, float(v)),
+    "part": _part,
+    "adapt_bn": bool,
+    "replay_pool": lambda v: max(0, int(v)),
+    "all_sizes": bool,
+    "blend": _blend,
+}
 
 
 @dataclass
