@@ -329,25 +329,27 @@ def test_a_larger_replay_pool_draws_from_more_printed_formulas(dataset, random_m
     assert report.replay_samples == 20 > report.train_samples
 
 
+def _tiny_model(seed: int):
+    import torch
+
+    from core.model import Im2Latex, ModelConfig
+
+    torch.manual_seed(seed)
+    cfg = ModelConfig(
+        vocab_size=20, d_model=32, n_heads=2, d_ff=64, enc_channels=[8, 8, 16, 16],
+        enc_blocks=[1, 1, 1, 1],
+    )  # fmt: skip
+    return Im2Latex(cfg)
+
+
 @pytest.mark.parametrize("part", ["encoder", "decoder"])
 def test_a_fine_tune_of_one_part_leaves_the_other_untouched(part):
     import torch
 
-    from core.model import Im2Latex, ModelConfig
     from training.finetune import _learn_only, _train_mode
     from training.trainer import param_groups
 
-    torch.manual_seed(0)
-    model = Im2Latex(
-        ModelConfig(
-            vocab_size=20,
-            d_model=32,
-            n_heads=2,
-            d_ff=64,
-            enc_channels=[8, 8, 16, 16],
-            enc_blocks=[1, 1, 1, 1],
-        )
-    )
+    model = _tiny_model(0)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     _learn_only(model, part)
     _train_mode(model)  # as fine-tuning trains: BatchNorm statistics stay as they are
@@ -370,19 +372,6 @@ def test_a_fine_tune_of_one_part_leaves_the_other_untouched(part):
 def test_an_unknown_part_is_a_clear_error():
     with pytest.raises(DatasetError, match="Unknown part"):
         Options(part="head").resolved()
-
-
-def _tiny_model(seed: int):
-    import torch
-
-    from core.model import Im2Latex, ModelConfig
-
-    torch.manual_seed(seed)
-    cfg = ModelConfig(
-        vocab_size=20, d_model=32, n_heads=2, d_ff=64, enc_channels=[8, 8, 16, 16],
-        enc_blocks=[1, 1, 1, 1],
-    )  # fmt: skip
-    return Im2Latex(cfg)
 
 
 def test_blending_keeps_the_asked_share_of_the_fine_tuned_weights():
