@@ -43,6 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CROHME = ROOT.parent / "shared" / "data" / "crohme" / "test2013.zip"
 RANDOM_DECODE_CAP = 64
 USER_SIZE = 200  # the experiment's corrections; the rest of test2013 is scored
+# the fine-tune recipe's settings written into the results (each can be overridden above)
+RECIPE_FIELDS = (
+    "lr", "replay_ratio", "distort", "part", "adapt_bn", "blend", "replay_pool", "all_sizes",
+)  # fmt: skip
 
 
 def _blend_note(r: dict) -> str:
@@ -255,6 +259,7 @@ def main(argv=None) -> int:
         before = exact_match(model, others)
         after = exact_match(tmp / "models" / "bench", others)
         as_read = [exact_match_as_read(m, others) for m in (model, tmp / "models" / "bench")]
+    recipe = options.resolved()
     results = {
         "model": "random (timing only)" if is_random else str(model),
         "preset": args.preset,
@@ -266,14 +271,7 @@ def main(argv=None) -> int:
         "heldout": report.heldout_samples,
         "replay": report.replay_samples,
         "steps": report.steps,
-        "lr": options.resolved().lr,
-        "replay_ratio": options.resolved().replay_ratio,
-        "distort": options.resolved().distort,
-        "part": options.resolved().part,
-        "adapt_bn": options.resolved().adapt_bn,
-        "blend": options.resolved().blend,
-        "replay_pool": options.resolved().replay_pool,
-        "all_sizes": options.resolved().all_sizes,
+        **{k: getattr(recipe, k) for k in RECIPE_FIELDS},
         "finetune_seconds": round(wall, 1),
         # CPU time of both threads: on a machine shared with other work, wall time includes
         # waiting for a core; cpu / threads is what an otherwise idle machine would take
