@@ -46,12 +46,16 @@ USER_SIZE = 200  # the experiment's corrections; the rest of test2013 is scored
 # the fine-tune recipe's settings written into the results (each can be overridden above)
 RECIPE_FIELDS = (
     "lr", "replay_ratio", "distort", "part", "adapt_bn", "blend", "replay_pool", "all_sizes",
+    "distill",
 )  # fmt: skip
 
 
-def _blend_note(r: dict) -> str:
-    keep = r.get("blend", 1.0)
-    return "" if keep >= 1.0 else f", {keep:g} of the fine-tuned weights kept"
+def _recipe_note(r: dict) -> str:
+    keep, distill = r.get("blend", 1.0), r.get("distill", 0.0)
+    note = "" if keep >= 1.0 else f", {keep:g} of the fine-tuned weights kept"
+    return note + (
+        f", replay distilled from the start model (weight {distill:g})" if distill else ""
+    )
 
 
 def parse_args(argv=None):
@@ -87,6 +91,9 @@ def parse_args(argv=None):
     )
     p.add_argument(
         "--blend", type=float, help="override the share of fine-tuned weights kept (1: all)"
+    )
+    p.add_argument(
+        "--distill", type=float, help="override the weight of distillation on replay (0: none)"
     )
     p.add_argument(
         "--inside",
@@ -252,6 +259,7 @@ def main(argv=None) -> int:
             blend=args.blend,
             replay_pool=args.replay_pool,
             all_sizes=args.all_sizes,
+            distill=args.distill,
         )
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -315,7 +323,7 @@ def markdown(r: dict) -> str:
         [
             f"Model: {r['model']}; {r['corrections']} corrections (seed {r['seed']}), "
             f"{r['trained_on']} trained on + {r['replay']} replay, {r['steps']} steps at lr {r['lr']:g} "
-            f"({r['preset']}{_blend_note(r)}) on {r['threads']} CPU threads.",
+            f"({r['preset']}{_recipe_note(r)}) on {r['threads']} CPU threads.",
             "",
             "| Exact match | n | before | after | points | target |",
             "|---|---:|---:|---:|---:|---|",

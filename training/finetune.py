@@ -261,15 +261,21 @@ class _Run:
         after = partial(_after_seconds, held, len(self.heldout[1]))
         eval_at = {round(p.steps * (k + 1) / p.evals) for k in range(p.evals)}
         batches = _batches(data, self.options.seed, p, model.cfg)
+        # the start model, frozen, is the teacher of the replay formulas (Preset.distill)
+        teacher = start.model.to(device).eval() if p.distill > 0 else None
         _train_mode(model)
         t0, steps_t0 = self.clock.elapsed(), 0
         for step in range(p.steps):
             self.check()
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, sched)
-            images, sizes, inputs, targets = (t.to(device) for t in next(batches))
+            images, sizes, inputs, targets, replay = (t.to(device) for t in next(batches))
             with amp():
-                _, loss = model(images, inputs, sizes, targets, p.label_smoothing)
+                logits, loss = model(images, inputs, sizes, targets, p.label_smoothing)
+                if teacher is not None and replay.any():
+                    batch = (images[replay], inputs[replay], sizes[replay], targets[replay])
+                    kl = _distillation(teacher, logits[replay], *batch, model.cfg.pad_id)
+                    loss = loss + p.distill * kl
             scaler.scale(loss).backward()
             scaler.unscale_(opt)
             torch.nn.utils.clip_grad_norm_(model.parameters(), p.clip)
@@ -410,12 +416,25 @@ def _after_seconds(held: TrainData, n_heldout: int, step_rate: float) -> float:
 
 
 def _batches(data: TrainData, seed: int, p: Preset, cfg):
+    """Endless training batches: (images, sizes, inputs, targets, which rows are replay)."""
     epoch = 0
     while True:
         plan = data.epoch_plan(seed, epoch, p.batch_pixels, p.max_batch)
         for b, batch in enumerate(plan):
-            yield data.collate(batch, f"ft/{seed}/{epoch}/{b}", cfg.pad_id, cfg.bos_id, cfg.eos_id)
+            key = f"ft/{seed}/{epoch}/{b}"
+            replay = torch.tensor([data.shard.sources[i] == "printed" for i in batch])
+            yield (*data.collate(batch, key, cfg.pad_id, cfg.bos_id, cfg.eos_id), replay)
         epoch += 1
+
+
+def _distillation(teacher: Im2Latex, logits, images, inputs, sizes, targets, pad_id: int):
+    """Mean KL divergence from the frozen ``teacher``'s token distributions to ``logits``
+    (the student's, on the same teacher-forced rows), over the label positions."""
+    with torch.no_grad():
+        t_logits, _ = teacher(images, inputs, sizes)
+        t_log = t_logits.float().log_softmax(-1)
+    kl = (t_log.exp() * (t_log - logits.float().log_softmax(-1))).sum(-1)
+    return kl[targets != pad_id].mean()
 
 
 def _learn_only(model: Im2Latex, part: str) -> None:

@@ -48,6 +48,10 @@ class Preset:
     # train each correction at every glyph size the recognizer reads it at
     # (preprocess.candidates), not only the standard one; replay draws scale with the inputs
     all_sizes: bool = False
+    # weight of distillation on the replay formulas: besides their labels, they are trained to
+    # keep the start model's token distributions (KL divergence at every label position,
+    # "learning without forgetting", Li and Hoiem 2016); 0: labels only
+    distill: float = 0.0
 
     @property
     def label(self) -> str:
@@ -94,6 +98,7 @@ class Options:
     blend: float | None = None  # overrides the preset (experiments)
     replay_pool: int | None = None  # overrides the preset (experiments)
     all_sizes: bool | None = None  # overrides the preset (experiments)
+    distill: float | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -129,6 +134,7 @@ _OVERRIDES = {
     "replay_pool": lambda v: max(0, int(v)),
     "all_sizes": bool,
     "blend": _blend,
+    "distill": lambda v: max(0.0, float(v)),
 }
 
 

@@ -451,3 +451,52 @@ def test_all_sizes_trains_each_correction_at_every_glyph_size_the_app_reads(
     report = finetune(dataset, random_model_dir, random_model_dir, tmp_path / "m" / "ft", options)
     # one replay draw per training input: several inputs per correction
     assert report.replay_samples > report.train_samples >= 7
+
+
+def test_distillation_is_zero_for_the_teacher_itself_and_pulls_a_student_toward_it():
+    import torch
+
+    from training.finetune import _distillation
+
+    teacher, student = _tiny_model(0).eval(), _tiny_model(1)
+    images = torch.rand(2, 1, 32, 64)
+    inputs = torch.randint(4, 20, (2, 6))
+    sizes = torch.tensor([[32, 64], [32, 48]])
+    targets = inputs.clone()
+    targets[1, 4:] = teacher.cfg.pad_id  # padding is not a label position
+    pad = teacher.cfg.pad_id
+    with torch.no_grad():
+        own, _ = teacher(images, inputs, sizes)
+    assert float(_distillation(teacher, own, images, inputs, sizes, targets, pad)) < 1e-6
+    logits, _ = student.eval()(images, inputs, sizes)
+    kl = _distillation(teacher, logits, images, inputs, sizes, targets, pad)
+    assert float(kl.detach()) > 0
+    kl.backward()
+    assert all(p.grad is None for p in teacher.parameters()), "the teacher stays frozen"
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in student.parameters())
+
+
+@pytest.mark.slow
+def test_distillation_trains_with_the_replay_rows_marked(dataset, random_model_dir, tmp_path):
+    import dataclasses
+
+    import torch
+
+    from core.checkpoint import load_model
+    from training.finetune import _batches, _Clock, _Run, finetune
+
+    assert Options(distill=2).resolved().distill == 2.0
+    assert Options(distill=-1).resolved().distill == 0.0
+    options = dataclasses.replace(FAST, distill=1.0)
+    report = finetune(dataset, random_model_dir, random_model_dir, tmp_path / "m" / "ft", options)
+    assert load_model(tmp_path / "m" / "ft", "cpu").config["name"] == "ft"
+    assert report.after["user"]["n"] == report.heldout_samples
+    # the rows a batch marks as replay, the ones distilled, are exactly its printed formulas
+    p, cpu = options.resolved(), torch.device("cpu")
+    run = _Run(p, options, cpu, lambda e: None, None, None, _Clock())
+    start = load_model(random_model_dir, "cpu")
+    train, *_ = run.data(dataset, start, tmp_path)
+    assert {"printed", "user"} <= set(train.shard.sources)
+    plan = train.epoch_plan(options.seed, 0, p.batch_pixels, p.max_batch)
+    *_, replay = next(_batches(train, options.seed, p, start.model.cfg))
+    assert replay.tolist() == [train.shard.sources[i] == "printed" for i in plan[0]]
