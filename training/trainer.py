@@ -1,5 +1,5 @@
 """The training loop: AdamW, warm-up + cosine decay, label smoothing, clipping, accumulation,
-bf16 autocast on CUDA, optional EMA, resumable checkpoints, DDP under torchrun.
+bf16 autocast on CUDA and on CPUs with native bf16, optional EMA, resumable checkpoints, DDP under torchrun.
 
 One command for every setup: ``texsnap train --config training/configs/base.toml`` on CPU or one
 GPU, ``torchrun --nproc_per_node=N -m training.cli train ...`` on several (gloo on CPU, NCCL on
@@ -23,7 +23,7 @@ import torch.distributed as dist
 
 from core.checkpoint import load_model, read_config, save_model
 from core.decoding import greedy
-from core.device import select_device
+from core.device import cpu_has_native_bf16, select_device
 from core.errors import Cancelled, SettingsError
 from core.metrics import Scores
 from core.model import Im2Latex, count_parameters
@@ -131,6 +131,9 @@ class Trainer:
         if self.device.type == "cpu" and cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.dist = setup_distributed(self.device)
+        self.mixed_precision = cfg.bf16 and (
+            self.device.type == "cuda" or (self.device.type == "cpu" and cpu_has_native_bf16())
+        )
         if cfg.grow_shards and self.dist.world > 1:
             # ranks reading the folder at different moments would plan different epochs
             raise SettingsError("grow_shards works in single-process runs only (not torchrun).")
@@ -335,7 +338,9 @@ class Trainer:
             )
         if self.dist.main:
             self.log(
-                f"{count_parameters(self.model) / 1e6:.2f}M parameters, {len(self.train.keep)} training samples, vocab {len(self.vocab)}, device {self.device}"
+                f"{count_parameters(self.model) / 1e6:.2f}M parameters, "
+                f"{len(self.train.keep)} training samples, vocab {len(self.vocab)}, "
+                f"device {self.device}" + (", bf16 autocast" if self.mixed_precision else "")
             )
         metrics_file = self.out / "metrics.csv"
         seen, last = 0, time.perf_counter()
@@ -435,9 +440,7 @@ class Trainer:
         total, n = 0.0, 0
         for _ in range(cfg.accumulate):
             images, sizes, inputs, targets = (t.to(self.device) for t in next(batches))
-            with torch.autocast(
-                "cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda" and cfg.bf16
-            ):
+            with torch.autocast(self.device.type, torch.bfloat16, enabled=self.mixed_precision):
                 _, loss = self.net(images, inputs, sizes, targets, cfg.label_smoothing)
             (loss / cfg.accumulate).backward()
             total += float(loss.detach())

@@ -98,3 +98,29 @@ def test_cpu_selection_configures_threads(no_gpu, monkeypatch):
     torch.set_num_threads(2)
     select_device("cpu")
     assert torch.get_num_threads() == 1
+
+
+@pytest.mark.parametrize(
+    ("probes", "expected"),
+    [
+        ({"_is_amx_tile_supported": True, "_is_avx512_bf16_supported": False}, True),
+        ({"_is_amx_tile_supported": False, "_is_avx512_bf16_supported": True}, True),
+        ({"_is_amx_tile_supported": False, "_is_avx512_bf16_supported": False}, False),
+        ({}, False),  # a torch without the private probes
+    ],
+)
+def test_native_bf16_is_read_from_torchs_cpu_probes(monkeypatch, probes, expected):
+    for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):
+        monkeypatch.delattr(torch.cpu, name, raising=False)
+    for name, answer in probes.items():
+        monkeypatch.setattr(torch.cpu, name, lambda answer=answer: answer, raising=False)
+    assert dev.cpu_has_native_bf16() is expected
+
+
+def test_a_failing_bf16_probe_means_no(monkeypatch):
+    def broken():
+        raise RuntimeError("cpuinfo failed")
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", broken, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", broken, raising=False)
+    assert dev.cpu_has_native_bf16() is False
