@@ -1,5 +1,6 @@
 """The training loop: AdamW, warm-up + cosine decay, label smoothing, clipping, accumulation,
-bf16 autocast on CUDA and on CPUs with native bf16, optional EMA, resumable checkpoints, DDP under torchrun.
+bf16 autocast (CUDA, and CPUs with native bf16), optional EMA, resumable checkpoints, DDP
+under torchrun.
 
 One command for every setup: ``texsnap train --config training/configs/base.toml`` on CPU or one
 GPU, ``torchrun --nproc_per_node=N -m training.cli train ...`` on several (gloo on CPU, NCCL on
