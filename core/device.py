@@ -42,9 +42,9 @@ def select_device(name: str = "auto") -> torch.device:
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes in bfloat16 natively (AMX tiles or AVX512-BF16). There bf16
     autocast halves a training step's time (about 0.52 → 0.25 s of CPU time per step of the
-    base model on one thread of a Xeon with AMX; ``benchmarks/cpu_bf16.py``); elsewhere torch
-    has to emulate bf16 (not measured here), so it stays off. The probes are private torch functions: where a
-    torch version lacks them, the answer is no."""
+    base model on one thread of a Xeon with AMX; ``benchmarks/cpu_bf16.py``); elsewhere
+    torch has to emulate bf16 (not measured here), so it stays off. The probes are private
+    torch functions: where a torch version lacks them, the answer is no."""
     cpu = getattr(torch, "cpu", None)
     for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):
         check = getattr(cpu, probe, None)
