@@ -1,5 +1,5 @@
 """The training loop: AdamW, warm-up + cosine decay, label smoothing, clipping, accumulation,
-bf16 autocast (CUDA, and CPUs with native bf16), optional EMA, resumable checkpoints, DDP
+bf16 autocast (CUDA; CPUs with native bf16 when asked), optional EMA, resumable checkpoints, DDP
 under torchrun.
 
 One command for every setup: ``texsnap train --config training/configs/base.toml`` on CPU or one
@@ -25,7 +25,7 @@ import torch.distributed as dist
 from core.checkpoint import load_model, read_config, save_model
 from core.decoding import greedy
 from core.device import cpu_has_native_bf16, select_device
-from core.errors import Cancelled, SettingsError
+from core.errors import Cancelled, ModelError, SettingsError
 from core.metrics import Scores
 from core.model import Im2Latex, count_parameters
 from core.preprocess import PreprocessConfig
@@ -37,6 +37,8 @@ from training.config import TrainConfig
 from training.data.shards import concat_shards, read_shards
 from training.plots import plot_run
 from training.profiling import StepProfiler
+
+MAX_BAD_STEPS = 20  # steps in a row with gradients that are not finite before a run stops
 
 
 def append_csv(path: Path, row: dict) -> None:
@@ -132,9 +134,11 @@ class Trainer:
         if self.device.type == "cpu" and cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.dist = setup_distributed(self.device)
-        self.mixed_precision = cfg.bf16 and (
-            self.device.type == "cuda" or (self.device.type == "cpu" and cpu_has_native_bf16())
+        self.mixed_precision = (self.device.type == "cuda" and cfg.bf16) or (
+            self.device.type == "cpu" and cfg.cpu_bf16 and cpu_has_native_bf16()
         )
+        self.bad_steps = 0  # steps in a row skipped for gradients that are not finite
+        self.skipped_steps = 0
         if cfg.grow_shards and self.dist.world > 1:
             # ranks reading the folder at different moments would plan different epochs
             raise SettingsError("grow_shards works in single-process runs only (not torchrun).")
@@ -446,11 +450,36 @@ class Trainer:
             (loss / cfg.accumulate).backward()
             total += float(loss.detach())
             n += images.shape[0]
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+        if not torch.isfinite(norm):
+            self._skip_step(total / cfg.accumulate)
+            return total / cfg.accumulate, n
+        self.bad_steps = 0
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
         self._update_ema()
         return total / cfg.accumulate, n
+
+    def _skip_step(self, loss: float) -> None:
+        """Leave the weights, optimizer state and EMA as they are after a step whose gradients
+        are not finite: one such update makes every weight NaN, and the checkpoints and EMA
+        with it (run (33) lost an hour of training so). Every rank sees the same all-reduced
+        gradients, so all skip together. Many in a row mean the run itself has gone wrong:
+        stop, with the last checkpoint still sound."""
+        self.opt.zero_grad(set_to_none=True)
+        self.bad_steps += 1
+        self.skipped_steps += 1
+        if self.dist.main:
+            self.log(
+                f"warning: step {self.step + 1} skipped, its gradients are not finite "
+                f"(loss {loss:.3g}; {self.skipped_steps} skipped in this session)"
+            )
+        if self.bad_steps >= MAX_BAD_STEPS:
+            raise ModelError(
+                f"Training stopped: {MAX_BAD_STEPS} steps in a row had gradients that are not "
+                "finite. They changed no weight and the checkpoint is sound: resume with a "
+                "lower learning rate, or with cpu_bf16 or bf16 off."
+            )
 
     def _update_ema(self) -> None:
         if not self.cfg.ema:
