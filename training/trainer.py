@@ -137,6 +137,8 @@ class Trainer:
         self.mixed_precision = (self.device.type == "cuda" and cfg.bf16) or (
             self.device.type == "cpu" and cfg.cpu_bf16 and cpu_has_native_bf16()
         )
+        # an autocast device type every torch >= 2.4 knows (MPS training runs in fp32)
+        self._autocast_type = "cuda" if self.device.type == "cuda" else "cpu"
         self.bad_steps = 0  # steps in a row skipped for gradients that are not finite
         self.skipped_steps = 0
         if cfg.grow_shards and self.dist.world > 1:
@@ -445,7 +447,7 @@ class Trainer:
         total, n = 0.0, 0
         for _ in range(cfg.accumulate):
             images, sizes, inputs, targets = (t.to(self.device) for t in next(batches))
-            with torch.autocast(self.device.type, torch.bfloat16, enabled=self.mixed_precision):
+            with torch.autocast(self._autocast_type, torch.bfloat16, enabled=self.mixed_precision):
                 _, loss = self.net(images, inputs, sizes, targets, cfg.label_smoothing)
             (loss / cfg.accumulate).backward()
             total += float(loss.detach())
