@@ -28,6 +28,7 @@ from core.errors import TeXSnapError
 from core.latex import canonicalize
 from core.metrics import eval_tokens
 from core.model_select import open_recognizer
+from core.recognizer import fluency
 from training.data.build import LATEX_ENVS, crohme_split
 from training.data.latex_render import typeset
 from training.data.sources import load_formulas, shared_data_root
@@ -45,15 +46,14 @@ def readings(rec, image, label: str) -> list[tuple[float, bool]] | None:
     for array in arrays:
         (hyps,) = rec._decode([array], 1, 0)
         best = hyps[0]
-        fluency = best.logprob / (len(best.ids) + 1) if best.finished else float("-inf")
-        out.append((fluency, eval_tokens(vocab.decode(best.ids)) == eval_tokens(label)))
+        out.append((fluency(best), eval_tokens(vocab.decode(best.ids)) == eval_tokens(label)))
     return out
 
 
 def surest(cands: list[tuple[float, bool]]) -> bool:
-    """Whether the reading the recognizer keeps (first of the most fluent) is right."""
-    best = max(range(len(cands)), key=lambda k: (cands[k][0], -k))
-    return cands[best][1]
+    """Whether the reading the recognizer keeps is right: the most fluent, the first on a tie
+    (as ``core.recognizer.surest``)."""
+    return max(cands, key=lambda c: c[0])[1]
 
 
 def replay(rows: list[list[tuple[float, bool]]], threshold: float) -> tuple[int, float]:

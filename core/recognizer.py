@@ -224,17 +224,18 @@ def alternative_confidences(
     return [o * factor for o in odds]
 
 
+def fluency(hyp: Hypothesis) -> float:
+    """How fluently the model reads ``hyp``: its mean log-probability per token (end token
+    included), -inf for a reading cut off unfinished. Per token, because a longer reading is
+    not a worse one."""
+    return hyp.logprob / (len(hyp.ids) + 1) if hyp.finished else -math.inf
+
+
 def surest(readings: list[list[Hypothesis]]) -> list[Hypothesis]:
     """Of one image's readings (one list of hypotheses per candidate input, best first), the
-    one whose best hypothesis has the highest mean log-probability per token: the candidate
-    the model reads most fluently. Per token, because a longer reading is not a worse one;
-    the first wins a tie."""
-
-    def fluency(hyps: list[Hypothesis]) -> float:
-        best = hyps[0]
-        return best.logprob / (len(best.ids) + 1) if best.finished else -math.inf
-
-    return max(readings, key=fluency)
+    one whose best hypothesis is the most :func:`fluency`: the candidate the model reads most
+    fluently. The first wins a tie."""
+    return max(readings, key=lambda hyps: fluency(hyps[0]))
 
 
 def _surest_index(readings: list[list[Hypothesis]]) -> int:
