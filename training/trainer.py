@@ -452,15 +452,16 @@ class Trainer:
             (loss / cfg.accumulate).backward()
             total += float(loss.detach())
             n += images.shape[0]
+        mean_loss = total / cfg.accumulate
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
         if not torch.isfinite(norm):
-            self._skip_step(total / cfg.accumulate)
-            return total / cfg.accumulate, n
+            self._skip_step(mean_loss)
+            return mean_loss, n
         self.bad_steps = 0
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
         self._update_ema()
-        return total / cfg.accumulate, n
+        return mean_loss, n
 
     def _skip_step(self, loss: float) -> None:
         """Leave the weights, optimizer state and EMA as they are after a step whose gradients
