@@ -46,16 +46,15 @@ USER_SIZE = 200  # the experiment's corrections; the rest of test2013 is scored
 # the fine-tune recipe's settings written into the results (each can be overridden above)
 RECIPE_FIELDS = (
     "lr", "replay_ratio", "distort", "part", "adapt_bn", "blend", "replay_pool", "all_sizes",
-    "distill",
+    "distill", "anchor",
 )  # fmt: skip
 
 
 def _recipe_note(r: dict) -> str:
-    keep, distill = r.get("blend", 1.0), r.get("distill", 0.0)
+    keep, distill, anchor = r.get("blend", 1.0), r.get("distill", 0.0), r.get("anchor", 0.0)
     note = "" if keep >= 1.0 else f", {keep:g} of the fine-tuned weights kept"
-    return note + (
-        f", replay distilled from the start model (weight {distill:g})" if distill else ""
-    )
+    note += f", replay distilled from the start model (weight {distill:g})" if distill else ""
+    return note + (f", weights anchored to the start model ({anchor:g})" if anchor else "")
 
 
 def parse_args(argv=None):
@@ -94,6 +93,9 @@ def parse_args(argv=None):
     )
     p.add_argument(
         "--distill", type=float, help="override the weight of distillation on replay (0: none)"
+    )
+    p.add_argument(
+        "--anchor", type=float, help="override the pull toward the start weights (0: none)"
     )
     p.add_argument(
         "--inside",
@@ -260,6 +262,7 @@ def main(argv=None) -> int:
             replay_pool=args.replay_pool,
             all_sizes=args.all_sizes,
             distill=args.distill,
+            anchor=args.anchor,
         )
         report = finetune(user, model, model, tmp / "models" / "bench", options, on_progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0

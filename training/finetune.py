@@ -263,6 +263,7 @@ class _Run:
         batches = _batches(data, self.options.seed, p, model.cfg)
         # the start model, frozen, is the teacher of the replay formulas (Preset.distill)
         teacher = start.model.to(device).eval() if p.distill > 0 else None
+        anchor = _Anchor(model, p.anchor) if p.anchor > 0 else None
         _train_mode(model)
         t0, steps_t0 = self.clock.elapsed(), 0
         for step in range(p.steps):
@@ -282,6 +283,8 @@ class _Run:
             scaler.step(opt)
             scaler.update()
             opt.zero_grad(set_to_none=True)
+            if anchor is not None:
+                anchor.pull(lr_at(step, sched))
             heldout = None
             if step + 1 in eval_at:
                 heldout = self.read_heldout(as_trained)["exact_match"]
@@ -425,6 +428,19 @@ def _batches(data: TrainData, seed: int, p: Preset, cfg):
             replay = torch.tensor([data.shard.sources[i] == "printed" for i in batch])
             yield (*data.collate(batch, key, cfg.pad_id, cfg.bos_id, cfg.eos_id), replay)
         epoch += 1
+
+
+class _Anchor:
+    """The learning weights' start values, and the pull back toward them (Preset.anchor)."""
+
+    def __init__(self, model: Im2Latex, strength: float):
+        self.strength = strength
+        self.pairs = [(w, w.detach().clone()) for w in model.parameters() if w.requires_grad]
+
+    @torch.no_grad()
+    def pull(self, lr: float) -> None:
+        for w, start in self.pairs:
+            w.sub_(w - start, alpha=lr * self.strength)
 
 
 def _distillation(teacher: Im2Latex, logits, images, inputs, sizes, targets, pad_id: int):

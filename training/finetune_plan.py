@@ -52,6 +52,10 @@ class Preset:
     # keep the start model's token distributions (KL divergence at every label position,
     # "learning without forgetting", Li and Hoiem 2016); 0: labels only
     distill: float = 0.0
+    # pull of every learning weight back toward its start value after each step, decoupled
+    # like AdamW's weight decay but toward the start weights instead of zero:
+    # w <- w - lr * anchor * (w - w_start) ("L2-SP", Li et al. 2018); 0: no pull
+    anchor: float = 0.0
 
     @property
     def label(self) -> str:
@@ -99,6 +103,7 @@ class Options:
     replay_pool: int | None = None  # overrides the preset (experiments)
     all_sizes: bool | None = None  # overrides the preset (experiments)
     distill: float | None = None  # overrides the preset (experiments)
+    anchor: float | None = None  # overrides the preset (experiments)
 
     def resolved(self) -> Preset:
         if self.preset not in PRESETS:
@@ -135,6 +140,7 @@ _OVERRIDES = {
     "all_sizes": bool,
     "blend": _blend,
     "distill": lambda v: max(0.0, float(v)),
+    "anchor": lambda v: max(0.0, float(v)),
 }
 
 

@@ -500,3 +500,48 @@ def test_distillation_trains_with_the_replay_rows_marked(dataset, random_model_d
     plan = train.epoch_plan(options.seed, 0, p.batch_pixels, p.max_batch)
     *_, replay = next(_batches(train, options.seed, p, start.model.cfg))
     assert replay.tolist() == [train.shard.sources[i] == "printed" for i in plan[0]]
+
+
+def test_the_anchor_pulls_learning_weights_back_toward_their_start_values():
+    import torch
+
+    from training.finetune import _Anchor
+
+    assert Options(anchor=100).resolved().anchor == 100.0
+    assert Options(anchor=-1).resolved().anchor == 0.0
+    assert Options().resolved().anchor == 0.0, "the presets do not anchor"
+    model = _tiny_model(0)
+    frozen = model.embed.weight
+    frozen.requires_grad_(False)  # a weight the fine-tune does not train stays as it is
+    start = {name: w.detach().clone() for name, w in model.named_parameters()}
+    anchor = _Anchor(model, strength=100.0)
+    with torch.no_grad():
+        for w in model.parameters():
+            w.add_(1.0)  # every weight one unit away from its start
+    anchor.pull(lr=5e-3)  # lr * strength = 0.5: half the way back
+    for name, w in model.named_parameters():
+        expected = start[name] + (1.0 if w is frozen else 0.5)
+        assert torch.allclose(w, expected, atol=1e-6), name
+    anchor.pull(lr=1e-2)  # lr * strength = 1: all the way back
+    assert torch.allclose(model.layers[0].qkv.weight, start["layers.0.qkv.weight"], atol=1e-6)
+
+
+@pytest.mark.slow
+def test_an_anchored_fine_tune_saves_a_model_closer_to_its_start(
+    dataset, random_model_dir, tmp_path
+):
+    import dataclasses
+
+    from core.checkpoint import load_model
+    from training.finetune import finetune
+
+    start = load_model(random_model_dir, "cpu").model.state_dict()
+
+    def moved(anchor: float) -> float:
+        options = dataclasses.replace(FAST, steps=4, lr=1e-2, anchor=anchor)
+        out = tmp_path / "m" / f"ft{anchor:g}"
+        finetune(dataset, random_model_dir, random_model_dir, out, options)
+        tuned = load_model(out, "cpu").model.state_dict()
+        return sum(float((tuned[k].float() - start[k].float()).norm()) for k in start)
+
+    assert moved(anchor=50) < moved(anchor=0)
