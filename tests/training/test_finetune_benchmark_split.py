@@ -60,3 +60,13 @@ def test_the_other_images_are_also_scored_as_the_app_reads_them(monkeypatch, ran
     scores = finetune_crohme.exact_match_as_read(random_model_dir, examples)
     assert scores == {"n": 3, "exact_match": 1 / 3}
     assert seen == {"beam": 1, "sizes": True, "n": 3}
+
+
+def test_the_recipe_switches_reach_the_options_and_the_printed_recipe():
+    args = finetune_crohme.parse_args(["--anchor", "100", "--distill", "1", "--steps", "400"])
+    assert (args.anchor, args.distill, args.steps) == (100.0, 1.0, 400)
+    note = finetune_crohme._recipe_note({"anchor": 100.0, "distill": 1.0, "blend": 0.5})
+    assert "anchored to the start model (100)" in note
+    assert "distilled from the start model (weight 1)" in note
+    assert "0.5 of the fine-tuned weights kept" in note
+    assert finetune_crohme._recipe_note({"anchor": 0.0, "distill": 0.0, "blend": 1.0}) == ""
