@@ -367,29 +367,12 @@ class Trainer:
                 seen += n
                 self.step += 1
                 self.elapsed = self._agreed(time.perf_counter() - started)
-                if self.dist.main and self.step % cfg.log_every == 0:
+                if self.step % cfg.log_every == 0:
                     now = time.perf_counter()
-                    rate = seen / (now - last)
-                    eta = (
-                        cfg.time_budget_s - self.elapsed
-                        if cfg.time_budget_s > 0
-                        else (cfg.steps - self.step) * (now - last) / cfg.log_every
-                    )
-                    row = {
-                        "step": self.step,
-                        "loss": round(loss, 4),
-                        "lr": lr_at(self.step, cfg, self.elapsed),
-                        "samples_per_s": round(rate, 2),
-                        "epoch": self.epoch,
-                    }
-                    self._csv(metrics_file, row)
-                    if self.on_step:
-                        self.on_step(self.step, row)
-                    else:
-                        self.log(
-                            f"step {self.step}/{cfg.steps} loss {loss:.3f} "
-                            f"lr {row['lr']:.2e} {rate:.1f} img/s eta {_hms(eta)}"
-                        )
+                    # every rank takes part: the rate counts the images of all of them
+                    rate = self._summed(seen) / (now - last)
+                    if self.dist.main:
+                        self._report_step(metrics_file, loss, rate, (now - last) / cfg.log_every)
                     seen, last = 0, now
                 if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
                     self._evaluate(metrics_file)
@@ -427,6 +410,35 @@ class Trainer:
             gc.collect()
             dist.barrier()
             dist.destroy_process_group()
+
+    def _report_step(self, metrics_file: Path, loss: float, rate: float, step_s: float):
+        """One row of metrics.csv, and the progress line (or the GUI's callback)."""
+        cfg = self.cfg
+        left = cfg.time_budget_s - self.elapsed if cfg.time_budget_s > 0 else None
+        eta = left if left is not None else (cfg.steps - self.step) * step_s
+        row = {
+            "step": self.step,
+            "loss": round(loss, 4),
+            "lr": lr_at(self.step, cfg, self.elapsed),
+            "samples_per_s": round(rate, 2),
+            "epoch": self.epoch,
+        }
+        self._csv(metrics_file, row)
+        if self.on_step:
+            self.on_step(self.step, row)
+        else:
+            self.log(
+                f"step {self.step}/{cfg.steps} loss {loss:.3f} "
+                f"lr {row['lr']:.2e} {rate:.1f} img/s eta {_hms(eta)}"
+            )
+
+    def _summed(self, count: int) -> int:
+        """``count`` added up over the DDP ranks (each draws its own share of the batches)."""
+        if self.dist.world == 1:
+            return count
+        t = torch.tensor([count], dtype=torch.float64, device=self.device)
+        dist.all_reduce(t)
+        return int(t.item())
 
     def _agreed(self, seconds: float) -> float:
         """Under DDP every rank uses rank 0's clock: the same learning rate (replicas stay

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def test_cancel_keeps_a_checkpoint_to_resume_from(tiny_shards, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "length",
-    [("steps=4",), ("steps=100000", "time_budget_s=3")],  # both ranks must stop at one step
+    [("steps=4", "log_every=2"), ("steps=100000", "time_budget_s=3")],  # both stop at one step
     ids=["steps", "time-budget"],
 )
 def test_torchrun_gloo_two_processes(tiny_shards, tmp_path, length):
@@ -85,6 +86,13 @@ def test_torchrun_gloo_two_processes(tiny_shards, tmp_path, length):
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "checkpoint" / "state.json").exists()
+    if "log_every=2" in length:
+        # logging under DDP: every rank joins the count of images (none waits alone for the
+        # others), and rank 0 alone writes the rows
+        with open(tmp_path / "metrics.csv", newline="") as f:
+            rows = [r for r in csv.DictReader(f) if r.get("samples_per_s")]
+        assert [int(r["step"]) for r in rows] == [2, 4]
+        assert all(float(r["samples_per_s"]) > 0 for r in rows)
 
 
 @pytest.mark.slow
