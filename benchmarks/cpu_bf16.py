@@ -5,10 +5,10 @@ architecture in fp32 and with bf16 autocast, timed alternately.
         [--batch 12] [--height 64] [--width 384] [--tokens 60]
 
 With ``cpu_bf16=true`` the trainer turns bf16 autocast on for CPUs that compute bf16 natively
-(AMX or AVX512-BF16, ``core.device.cpu_has_native_bf16``); this prints whether this CPU does, and the CPU time per
-step both ways (CPU time, not wall time: other programs on the machine do not count). The
-batch is random images and tokens of a typical training batch's shape: a step's cost depends
-on the shapes, not the values.
+(AMX or AVX512-BF16, ``core.device.cpu_has_native_bf16``); this prints whether this CPU does,
+and the CPU time per step both ways (CPU time, not wall time: other programs on the machine do
+not count). The batch is random images and tokens of a typical training batch's shape: a
+step's cost depends on the shapes, not the values.
 """
 
 from __future__ import annotations

@@ -268,8 +268,9 @@ class _Run:
         t0, steps_t0 = self.clock.elapsed(), 0
         for step in range(p.steps):
             self.check()
+            lr = lr_at(step, sched)
             for g in opt.param_groups:
-                g["lr"] = lr_at(step, sched)
+                g["lr"] = lr
             images, sizes, inputs, targets, replay = (t.to(device) for t in next(batches))
             with amp():
                 logits, loss = model(images, inputs, sizes, targets, p.label_smoothing)
@@ -284,7 +285,7 @@ class _Run:
             scaler.update()
             opt.zero_grad(set_to_none=True)
             if anchor is not None:
-                anchor.pull(lr_at(step, sched))
+                anchor.pull(lr)
             heldout = None
             if step + 1 in eval_at:
                 heldout = self.read_heldout(as_trained)["exact_match"]
@@ -440,7 +441,7 @@ class _Anchor:
     @torch.no_grad()
     def pull(self, lr: float) -> None:
         for w, start in self.pairs:
-            w.sub_(w - start, alpha=lr * self.strength)
+            w.lerp_(start, lr * self.strength)  # w - lr * strength * (w - start), in place
 
 
 def _distillation(teacher: Im2Latex, logits, images, inputs, sizes, targets, pad_id: int):

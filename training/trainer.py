@@ -414,8 +414,8 @@ class Trainer:
     def _report_step(self, metrics_file: Path, loss: float, rate: float, step_s: float):
         """One row of metrics.csv, and the progress line (or the GUI's callback)."""
         cfg = self.cfg
-        left = cfg.time_budget_s - self.elapsed if cfg.time_budget_s > 0 else None
-        eta = left if left is not None else (cfg.steps - self.step) * step_s
+        budget = cfg.time_budget_s > 0
+        eta = cfg.time_budget_s - self.elapsed if budget else (cfg.steps - self.step) * step_s
         row = {
             "step": self.step,
             "loss": round(loss, 4),
