@@ -63,3 +63,24 @@ def test_run_whose_shards_are_gone_is_a_message(tiny_shards, tmp_path, monkeypat
     state.write_text(json.dumps(data))
     with pytest.raises(SystemExit, match="no training shards"):
         images_seen.images_seen(tmp_path)
+
+
+def test_a_torchrun_run_counts_every_process(tiny_shards, tmp_path, monkeypatch, capsys):
+    """Under DDP a step takes one batch of each process, dealt from the epoch's plan in turn;
+    the batch left over when an epoch's plan does not go round is not drawn."""
+    sizes = _train(tiny_shards, tmp_path, 7, monkeypatch)  # one process: epochs of 3 batches
+    two = images_seen.images_seen(tmp_path, steps=2, world=2)
+    # step 1: batches 0 and 1 of epoch 0 (batch 2 dropped); step 2: batches 0 and 1 of epoch 1
+    assert two["images"] == sizes[0] + sizes[1] + sizes[3] + sizes[4]
+    assert two["batches"] == 4 and two["epochs"] == 2 and two["world"] == 2
+    model = tmp_path / "model" / "config.json"
+    meta = json.loads(model.read_text())
+    assert meta["training"]["world_size"] == 1  # the run itself says how many processes
+    assert images_seen.images_seen(tmp_path)["world"] == 1
+    meta["training"]["world_size"] = 2
+    model.write_text(json.dumps(meta))
+    assert images_seen.images_seen(tmp_path, steps=2) == two
+    assert images_seen.main([str(tmp_path), "--steps", "2"]) == 0
+    assert f"{two['images']} images in 2 steps (4 batches, 2 processes" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        images_seen.main([str(tmp_path), "--world", "0"])
