@@ -9,9 +9,10 @@ the weights it ends with never produced them, and a run at a high rate moves its
 (whose statistics they are) far from its averaged ones. Run (25), a GPU run at 3e-4, read
 31.7 % of the synthetic handwriting dev slice as exported and 40.3 % once this module had
 gathered its statistics anew from 60 batches of training data (MODEL.md, BA25). This is what
-``torch.optim.swa_utils.update_bn`` does for weight averaging, on our batches: the training
-mix (``--crohme-share``, as the run drew it), the training augmentation, padded as the
-trainer pads them. SHARDS is a folder of training shards (``*-train*.npz``), as for
+``torch.optim.swa_utils.update_bn`` does for weight averaging (pooled over the batches'
+elements rather than averaged over batches, see ``recompute_batchnorm``), on our batches: the
+training mix (``--crohme-share``, as the run drew it), the training augmentation, padded as
+the trainer pads them. SHARDS is a folder of training shards (``*-train*.npz``), as for
 ``texsnap train``.
 """
 
@@ -53,14 +54,29 @@ def statistics_plan(
 
 
 def recompute_batchnorm(model: nn.Module, data: TrainData, batches: list[list[int]]) -> int:
-    """Reset every BatchNorm layer of ``model`` and set its statistics to the plain average
-    over ``batches`` (indices into ``data``, collated with training's augmentation). Weights
-    are untouched; the model is left in eval mode. Returns the number of layers reset."""
+    """Set every BatchNorm layer's statistics of ``model`` to the mean and (unbiased) variance
+    of its input over every element of ``batches`` (indices into ``data``, collated with
+    training's augmentation; each layer normalizes with its batch's own statistics meanwhile,
+    as in training). Weights are untouched; the model is left in eval mode. Returns the number
+    of layers set.
+
+    Pooled over elements, not averaged over batches as ``torch.optim.swa_utils.update_bn``
+    does: a plan holds batches of 1 to 48 images, and with every batch counting the same a few
+    odd small batches decided the statistics. Recomputed so from 60 batches of run (37)'s
+    shards (seed 0), A32 read 50 of the first 100 printed dev formulas instead of 69; pooled
+    from the same batches, 69 (docs/model/selection-rules.md, result of rule (37))."""
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    momenta = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # a cumulative average: every batch counts the same
+    sums: dict[nn.Module, list] = {m: [0.0, 0.0, 0] for m in norms}
+
+    def gather(layer: nn.Module, inputs: tuple) -> None:
+        x = inputs[0].detach().double()  # float64: sums of squares over millions of elements
+        dims = [d for d in range(x.dim()) if d != 1]
+        acc = sums[layer]
+        acc[0] = acc[0] + x.sum(dims)
+        acc[1] = acc[1] + (x * x).sum(dims)
+        acc[2] += x.numel() // x.shape[1]
+
+    hooks = [m.register_forward_pre_hook(gather) for m in norms]
     model.eval()
     for m in norms:
         m.train()
@@ -73,11 +89,22 @@ def recompute_batchnorm(model: nn.Module, data: TrainData, batches: list[list[in
                     batch, f"bn/{k}", cfg.pad_id, cfg.bos_id, cfg.eos_id
                 )
                 model.encoder(images.to(device), sizes.to(device))
+            for m in norms:
+                _set_statistics(m, *sums[m])
     finally:
-        for m, momentum in zip(norms, momenta, strict=True):
-            m.momentum = momentum
+        for h in hooks:
+            h.remove()
         model.eval()
     return len(norms)
+
+
+def _set_statistics(layer: nn.Module, total, squares, n: int) -> None:
+    if n < 2:
+        return  # nothing seen: the layer keeps what it had
+    mean = total / n
+    var = (squares / n - mean * mean).clamp_min(0) * (n / (n - 1))
+    layer.running_mean.copy_(mean.to(layer.running_mean.dtype))
+    layer.running_var.copy_(var.to(layer.running_var.dtype))
 
 
 def recalibrate(

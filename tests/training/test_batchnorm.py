@@ -1,4 +1,5 @@
-"""Recomputing BatchNorm statistics: the plain average over training batches, weights untouched."""
+"""Recomputing BatchNorm statistics: pooled over every element of training batches, weights
+untouched."""
 
 from __future__ import annotations
 
@@ -41,15 +42,21 @@ def test_statistics_become_those_of_the_batches_and_nothing_else_moves(
     assert not model.training and not any(m.training for m in model.modules())
 
 
-def test_two_batches_count_the_same(random_model_dir, tiny_shards):
+def test_every_element_counts_the_same_whatever_its_batch(random_model_dir, tiny_shards):
+    """A batch of one image weighs as its pixels do, not as much as a batch of many: averaged
+    over batches, a few odd small batches decided run (37)'s statistics."""
     loaded = load_model(random_model_dir)
     model, data = loaded.model, _data(loaded, tiny_shards)
     first = next(m for m in model.modules() if isinstance(m, nn.BatchNorm2d))
     seen = []
     first.register_forward_hook(lambda m, args, out: seen.append(args[0].detach().clone()))
-    recompute_batchnorm(model, data, [[0, 1], [4, 5, 6]])
-    means = torch.stack([x.mean(dim=(0, 2, 3)) for x in seen])
-    assert torch.allclose(first.running_mean, means.mean(0), atol=1e-5)
+    recompute_batchnorm(model, data, [[0], [2, 3, 4, 5, 6]])
+    pixels = torch.cat([x.permute(1, 0, 2, 3).flatten(1) for x in seen], dim=1).double()
+    assert seen[0].shape[0] == 1 and seen[1].shape[0] == 5
+    assert torch.allclose(first.running_mean.double(), pixels.mean(1), atol=1e-5)
+    assert torch.allclose(first.running_var.double(), pixels.var(1), rtol=1e-4, atol=1e-6)
+    by_batch = torch.stack([x.mean(dim=(0, 2, 3)) for x in seen]).mean(0)
+    assert not torch.allclose(first.running_mean, by_batch, atol=1e-5)
 
 
 def test_command_line_writes_a_model_that_says_what_was_done(
