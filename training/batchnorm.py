@@ -76,6 +76,8 @@ def recompute_batchnorm(model: nn.Module, data: TrainData, batches: list[list[in
         acc[1] = acc[1] + (x * x).sum(dims)
         acc[2] += x.numel() // x.shape[1]
 
+    # training-mode forwards move the running statistics; an error must leave the old ones
+    kept = [(m.running_mean.clone(), m.running_var.clone()) for m in norms]
     hooks = [m.register_forward_pre_hook(gather) for m in norms]
     model.eval()
     for m in norms:
@@ -89,8 +91,14 @@ def recompute_batchnorm(model: nn.Module, data: TrainData, batches: list[list[in
                     batch, f"bn/{k}", cfg.pad_id, cfg.bos_id, cfg.eos_id
                 )
                 model.encoder(images.to(device), sizes.to(device))
-            for m in norms:
-                _set_statistics(m, *sums[m])
+    except BaseException:
+        for m, (mean, var) in zip(norms, kept, strict=True):
+            m.running_mean.copy_(mean)
+            m.running_var.copy_(var)
+        raise
+    else:
+        for m in norms:
+            _set_statistics(m, *sums[m])
     finally:
         for h in hooks:
             h.remove()

@@ -3,6 +3,7 @@ untouched."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -82,3 +83,22 @@ def test_command_line_refuses_a_folder_without_shards_or_model(random_model_dir,
     assert main([str(empty), str(empty), str(tmp_path / "b")]) == 1
     assert capsys.readouterr().err.startswith("error:")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_failing_batch_leaves_the_old_statistics(random_model_dir, tiny_shards, monkeypatch):
+    loaded = load_model(random_model_dir)
+    model, data = loaded.model, _data(loaded, tiny_shards)
+    before = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
+    collate = data.collate
+
+    def broken(batch, key, *ids):
+        if key == "bn/1":
+            raise OSError("shard vanished")
+        return collate(batch, key, *ids)
+
+    monkeypatch.setattr(data, "collate", broken)
+    with pytest.raises(OSError, match="vanished"):
+        recompute_batchnorm(model, data, [[0, 1], [2, 3]])
+    after = model.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in before.items())
+    assert not model.training
