@@ -76,8 +76,9 @@ def recompute_batchnorm(model: nn.Module, data: TrainData, batches: list[list[in
         acc[1] = acc[1] + (x * x).sum(dims)
         acc[2] += x.numel() // x.shape[1]
 
-    # training-mode forwards move the running statistics; an error must leave the old ones
-    kept = [(m.running_mean.clone(), m.running_var.clone()) for m in norms]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 0.0  # the forwards leave the running statistics be: an error keeps them
     hooks = [m.register_forward_pre_hook(gather) for m in norms]
     model.eval()
     for m in norms:
@@ -91,18 +92,14 @@ def recompute_batchnorm(model: nn.Module, data: TrainData, batches: list[list[in
                     batch, f"bn/{k}", cfg.pad_id, cfg.bos_id, cfg.eos_id
                 )
                 model.encoder(images.to(device), sizes.to(device))
-    except BaseException:
-        for m, (mean, var) in zip(norms, kept, strict=True):
-            m.running_mean.copy_(mean)
-            m.running_var.copy_(var)
-        raise
-    else:
-        for m in norms:
-            _set_statistics(m, *sums[m])
     finally:
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
         for h in hooks:
             h.remove()
         model.eval()
+    for m in norms:
+        _set_statistics(m, *sums[m])
     return len(norms)
 
 
